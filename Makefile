@@ -1,0 +1,51 @@
+# apptoken: every target works from a fresh clone. `make help` lists them.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# Every module of the workspace (a folder with a go.mod).
+MODULES := $(sort $(patsubst ./%/go.mod,%,$(shell find . -name go.mod -not -path './bin/*' -not -path './out/*')))
+BIN := $(CURDIR)/bin
+export GOBIN := $(BIN)
+
+GOLANGCI_LINT_VERSION := v2.15.0
+GOVULNCHECK_VERSION   := v1.9.0
+BENCHSTAT_VERSION     := v0.0.0-20260908200009-22c9c6c9d4da
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+.PHONY: modules
+modules: ## list the workspace's modules
+	@printf '%s\n' $(MODULES)
+
+.PHONY: test
+test: ## run every module's tests with the race detector, in the workspace and alone (GOWORK=off)
+	go test -race -count=1 $(addprefix ./,$(addsuffix /...,$(MODULES)))
+	@for m in $(MODULES); do \
+		echo "== $$m (GOWORK=off)"; \
+		(cd $$m && GOWORK=off go test -race ./...) || exit 1; \
+	done
+
+.PHONY: vet
+vet: ## go vet every module
+	go vet $(addprefix ./,$(addsuffix /...,$(MODULES)))
+
+.PHONY: fmt-check
+fmt-check: ## fail if gofmt would change a file
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+.PHONY: tidy-check
+tidy-check: ## fail if `go mod tidy` would change any module's go.mod or go.sum
+	@for m in $(MODULES); do \
+		(cd $$m && GOWORK=off GOFLAGS=-mod=mod go mod tidy) || exit 1; \
+	done
+	git diff --exit-code -- '*go.mod' '*go.sum'
+
+.PHONY: demo
+demo: ## the main job: an example app behind a real daprd, calls through it accepted, calls around it rejected
+	bash scripts/demo.sh
+
+.PHONY: ci
+ci: fmt-check vet tidy-check test ## what CI runs before the end-to-end suite

@@ -1,0 +1,344 @@
+// Package conformance is the behaviour table that every apptoken adapter
+// runs through its real framework router, so that all adapters behave
+// alike and a new adapter inherits every case.
+//
+// An adapter's test calls [Run] with a function that starts the framework
+// on a loopback listener, with the adapter's middleware in front of the
+// routes in [Routes], each served like [Handler]. Run then sends each case
+// as raw bytes on a fresh connection, so that it can send what ordinary
+// clients refuse to (control bytes, odd paths, repeated headers), and
+// checks the status, the body, the verifier's decision, what the handler
+// saw, and that the server still answers afterwards.
+package conformance
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	apptoken "github.com/apptoken-go/apptoken/core"
+)
+
+// Tokens used by the cases. They are test values, not secrets.
+const (
+	// Token is the token the verifier accepts: 43 characters of base64url,
+	// the shape of `openssl rand -base64 32` made URL-safe.
+	Token = "wQ7mZr2Xo9kLp4Vd8sNe1TbYc6Hj3FgAq0Ux5RaKi-M"
+	// NextToken is a second accepted token in the rotation cases.
+	NextToken = "n3Bv8Yq1Lc5Tz0Wk7Xs2Md9Hp4Rf6Gj1Ea8Uo3Iy5Qt"
+	// WrongToken has Token's length and alphabet but is not accepted.
+	WrongToken = "Zk4nT8Qw1Ys6Mc3Vb9Xe2Lp7Ha5Jd0Fo8Ug4Ri1Ek_N"
+	// DaprAPIToken stands for the token callers use towards daprd
+	// (DAPR_API_TOKEN): a different secret that must never be accepted.
+	DaprAPIToken = "dapr-api-token-of-the-caller-0123456789abcd"
+	// JWTToken is a JWT-shaped token of about 200 bytes (exp in 2100).
+	JWTToken = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9." +
+		"eyJzdWIiOiJvcmRlcnMtc2lkZWNhciIsImF1ZCI6Im9yZGVycyIsImV4cCI6NDEwMjQ0NDgwMH0." +
+		"kC2Yk3pQm7Xw0Rt9Lb4Nz6Vh1Sd8Fj5Ga2Ue0Io3Py7"
+)
+
+// Route is one route the framework under test must serve.
+type Route struct{ Method, Path string }
+
+// Routes are the routes an adapter's test registers, each served like
+// [Handler]. Everything else must be left to the framework (its 404).
+var Routes = []Route{
+	{http.MethodGet, "/healthz"},
+	{http.MethodHead, "/healthz"},
+	{http.MethodGet, "/orders"},
+	{http.MethodPost, "/orders"},
+}
+
+// SeenBody is what a route answers with, given the number of
+// dapr-api-token values its handler sees.
+func SeenBody(n int) string { return fmt.Sprintf("seen=%d", n) }
+
+// Handler serves every route in [Routes] for frameworks built on net/http:
+// 200 with SeenBody of the dapr-api-token values it sees.
+func Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = io.WriteString(w, SeenBody(len(r.Header.Values(apptoken.HeaderName))))
+	})
+}
+
+// Header is one header line, written on the wire exactly as given.
+type Header struct{ Name, Value string }
+
+// Case is one request and what must come of it.
+type Case struct {
+	Name string
+	// Method and Target form the request line, as written on the wire.
+	Method, Target string
+	// Headers are written as given, after Host and before Content-Length.
+	Headers []Header
+	// Options are added to the verifier's, after WithTokens(Token).
+	Options []apptoken.Option
+	// Want is the status the adapter must answer with.
+	Want int
+	// Outcome is the decision the verifier must have reported; zero when
+	// the request must not reach the verifier at all.
+	Outcome apptoken.Outcome
+	// Seen is, for a 200 with a body, the number of token values the
+	// handler must have seen.
+	Seen int
+	// Malformed marks a request that the framework may refuse on its own,
+	// before the middleware, with a 4xx other than 404 or by closing the
+	// connection. Anything the middleware answers must still be Want.
+	Malformed bool
+}
+
+func tok(v string) []Header { return []Header{{"Dapr-Api-Token", v}} }
+
+// Cases returns the table. Every case is a fresh copy.
+func Cases() []Case {
+	const post, get, head = http.MethodPost, http.MethodGet, http.MethodHead
+	const ok, denied = http.StatusOK, http.StatusUnauthorized
+	const acc, ex, miss, inv = apptoken.OutcomeAccepted, apptoken.OutcomeExempt, apptoken.OutcomeMissing, apptoken.OutcomeInvalid
+	lookalike := strings.Replace(Token, "o", "\u043e", 1) // Cyrillic o
+	many := make([]Header, 100)
+	for i := range many {
+		many[i] = Header{"Dapr-Api-Token", WrongToken}
+	}
+	fiveRight := make([]Header, apptoken.MaxValues+1)
+	for i := range fiveRight {
+		fiveRight[i] = Header{"Dapr-Api-Token", Token}
+	}
+	return []Case{
+		// The token itself.
+		{Name: "missing", Method: post, Target: "/orders", Want: denied, Outcome: miss},
+		{Name: "wrong", Method: post, Target: "/orders", Headers: tok(WrongToken), Want: denied, Outcome: inv},
+		{Name: "right", Method: post, Target: "/orders", Headers: tok(Token), Want: ok, Outcome: acc},
+		{Name: "right GET", Method: get, Target: "/orders", Headers: tok(Token), Want: ok, Outcome: acc},
+		{Name: "header name lower case", Method: post, Target: "/orders", Headers: []Header{{"dapr-api-token", Token}}, Want: ok, Outcome: acc},
+		{Name: "header name upper case", Method: post, Target: "/orders", Headers: []Header{{"DAPR-API-TOKEN", Token}}, Want: ok, Outcome: acc},
+		{Name: "header name mixed case", Method: post, Target: "/orders", Headers: []Header{{"dApR-aPi-ToKeN", Token}}, Want: ok, Outcome: acc},
+		{Name: "two values, second right", Method: post, Target: "/orders", Headers: []Header{{"Dapr-Api-Token", WrongToken}, {"Dapr-Api-Token", Token}}, Want: ok, Outcome: acc},
+		{Name: "two values, first right", Method: post, Target: "/orders", Headers: []Header{{"Dapr-Api-Token", Token}, {"Dapr-Api-Token", DaprAPIToken}}, Want: ok, Outcome: acc},
+		{Name: "two values in two spellings, one right", Method: post, Target: "/orders", Headers: []Header{{"dapr-api-token", WrongToken}, {"Dapr-Api-Token", Token}}, Want: ok, Outcome: acc},
+		{Name: "two values, both wrong", Method: post, Target: "/orders", Headers: []Header{{"Dapr-Api-Token", WrongToken}, {"Dapr-Api-Token", DaprAPIToken}}, Want: denied, Outcome: inv},
+		{Name: "prefix of the token", Method: post, Target: "/orders", Headers: tok(Token[:len(Token)-1]), Want: denied, Outcome: inv},
+		{Name: "token plus one byte", Method: post, Target: "/orders", Headers: tok(Token + "A"), Want: denied, Outcome: inv},
+		{Name: "Bearer token", Method: post, Target: "/orders", Headers: tok("Bearer " + Token), Want: denied, Outcome: inv},
+		{Name: "token case-folded", Method: post, Target: "/orders", Headers: tok(strings.ToLower(Token)), Want: denied, Outcome: inv},
+		{Name: "unicode look-alike", Method: post, Target: "/orders", Headers: tok(lookalike), Want: denied, Outcome: inv},
+		{Name: "Dapr API token instead of app token", Method: post, Target: "/orders", Headers: tok(DaprAPIToken), Want: denied, Outcome: inv},
+		{Name: "token split across two headers", Method: post, Target: "/orders", Headers: []Header{{"Dapr-Api-Token", Token[:20]}, {"Dapr-Api-Token", Token[20:]}}, Want: denied, Outcome: inv},
+		{Name: "token and garbage in one comma list", Method: post, Target: "/orders", Headers: tok(WrongToken + ", " + Token), Want: denied, Outcome: inv},
+		{Name: "token in Authorization", Method: post, Target: "/orders", Headers: []Header{{"Authorization", "Bearer " + Token}}, Want: denied, Outcome: miss},
+		{Name: "token in query string", Method: post, Target: "/orders?dapr-api-token=" + Token, Want: denied, Outcome: miss},
+		{Name: "empty value", Method: post, Target: "/orders", Headers: tok(""), Want: denied, Outcome: miss},
+		{Name: "blank value", Method: post, Target: "/orders", Headers: tok("   "), Want: denied, Outcome: miss},
+		{Name: "spaces around the token", Method: post, Target: "/orders", Headers: tok("  " + Token + "  "), Want: ok, Outcome: acc},
+		{Name: "non-UTF-8 value", Method: post, Target: "/orders", Headers: tok("\xff\xfe" + Token), Want: denied, Outcome: inv},
+		{Name: "NUL after the token", Method: post, Target: "/orders", Headers: tok(Token + "\x00"), Want: denied, Outcome: inv, Malformed: true},
+		{Name: "NUL inside the token", Method: post, Target: "/orders", Headers: tok(Token[:10] + "\x00" + Token[10:]), Want: denied, Outcome: inv, Malformed: true},
+		{Name: "control byte in the value", Method: post, Target: "/orders", Headers: tok(Token + "\x07"), Want: denied, Outcome: inv, Malformed: true},
+		{Name: "bare CR in the value", Method: post, Target: "/orders", Headers: tok(Token[:10] + "\r" + Token[10:]), Want: denied, Outcome: inv, Malformed: true},
+		{Name: "bare LF splitting the value", Method: post, Target: "/orders", Headers: tok(Token[:10] + "\n" + Token[10:]), Want: denied, Outcome: inv, Malformed: true},
+		{Name: "more values than MaxValues, all right", Method: post, Target: "/orders", Headers: fiveRight, Want: denied, Outcome: inv},
+		{Name: "100 header lines", Method: post, Target: "/orders", Headers: many, Want: denied, Outcome: inv},
+		{Name: "64 KiB value", Method: post, Target: "/orders", Headers: tok(strings.Repeat("A", 64<<10)), Want: denied, Outcome: inv},
+		{Name: "1 MiB value", Method: post, Target: "/orders", Headers: tok(strings.Repeat("A", 1<<20)), Want: denied, Outcome: inv, Malformed: true},
+		{Name: "token followed by 64 KiB", Method: post, Target: "/orders", Headers: tok(Token + strings.Repeat("A", 64<<10)), Want: denied, Outcome: inv},
+
+		// Methods.
+		{Name: "OPTIONS without token", Method: http.MethodOptions, Target: "/orders", Want: denied, Outcome: miss},
+		{Name: "HEAD on a protected route", Method: head, Target: "/orders", Want: denied, Outcome: miss},
+		{Name: "unknown method", Method: "BREW", Target: "/orders", Want: denied, Outcome: miss},
+		{Name: "lower-case get on /healthz", Method: "get", Target: "/healthz", Want: denied, Outcome: miss, Malformed: true},
+
+		// Exemptions: exact method and path only.
+		{Name: "GET /healthz without token", Method: get, Target: "/healthz", Want: ok, Outcome: ex},
+		{Name: "HEAD /healthz without token", Method: head, Target: "/healthz", Want: ok, Outcome: ex},
+		{Name: "GET /healthz with a query", Method: get, Target: "/healthz?probe=1", Want: ok, Outcome: ex},
+		{Name: "GET /healthz with a wrong token", Method: get, Target: "/healthz", Headers: tok(WrongToken), Want: ok, Outcome: ex},
+		{Name: "POST /healthz", Method: post, Target: "/healthz", Want: denied, Outcome: miss},
+		{Name: "trailing slash", Method: get, Target: "/healthz/", Want: denied, Outcome: miss},
+		{Name: "case-folded path", Method: get, Target: "/Healthz", Want: denied, Outcome: miss},
+		{Name: "upper-case path", Method: get, Target: "/HEALTHZ", Want: denied, Outcome: miss},
+		{Name: "double slash", Method: get, Target: "//healthz", Want: denied, Outcome: miss},
+		{Name: "dot segment", Method: get, Target: "/healthz/../orders", Want: denied, Outcome: miss},
+		{Name: "leading dot segment", Method: get, Target: "/./healthz", Want: denied, Outcome: miss},
+		{Name: "percent-encoded letter", Method: get, Target: "/%68ealthz", Want: denied, Outcome: miss},
+		{Name: "percent-encoded slash", Method: get, Target: "%2Fhealthz", Want: denied, Outcome: miss, Malformed: true},
+		{Name: "encoded dot segment", Method: get, Target: "/healthz/%2e%2e/orders", Want: denied, Outcome: miss},
+		{Name: "path parameter", Method: get, Target: "/healthz;x=1", Want: denied, Outcome: miss},
+		{Name: "prefix of the path", Method: get, Target: "/health", Want: denied, Outcome: miss},
+		{Name: "path extended", Method: get, Target: "/healthzz", Want: denied, Outcome: miss},
+		{Name: "exemptions removed", Method: get, Target: "/healthz", Options: []apptoken.Option{apptoken.WithExemptions()}, Want: denied, Outcome: miss},
+		{Name: "custom exemption", Method: get, Target: "/orders", Options: []apptoken.Option{apptoken.WithExemptions(apptoken.Exemption{Method: get, Path: "/orders"})}, Want: ok, Outcome: ex},
+
+		// Unrouted paths are checked before the framework's 404.
+		{Name: "unrouted path without token", Method: get, Target: "/no/such/route", Want: denied, Outcome: miss},
+		{Name: "unrouted path with wrong token", Method: post, Target: "/admin", Headers: tok(WrongToken), Want: denied, Outcome: inv},
+		{Name: "unrouted method without token", Method: http.MethodDelete, Target: "/orders", Want: denied, Outcome: miss},
+
+		// Options.
+		{Name: "keep header", Method: post, Target: "/orders", Headers: tok(Token), Options: []apptoken.Option{apptoken.WithKeepHeader()}, Want: ok, Outcome: acc, Seen: 1},
+		{Name: "rotation: next token", Method: post, Target: "/orders", Headers: tok(NextToken), Options: []apptoken.Option{apptoken.WithTokens(NextToken)}, Want: ok, Outcome: acc},
+		{Name: "rotation: old token still", Method: post, Target: "/orders", Headers: tok(Token), Options: []apptoken.Option{apptoken.WithTokens(NextToken)}, Want: ok, Outcome: acc},
+		{Name: "JWT-shaped token", Method: post, Target: "/orders", Headers: tok(JWTToken), Options: []apptoken.Option{apptoken.WithTokens(JWTToken)}, Want: ok, Outcome: acc},
+		{Name: "JWT-shaped token truncated", Method: post, Target: "/orders", Headers: tok(JWTToken[:len(JWTToken)-1]), Options: []apptoken.Option{apptoken.WithTokens(JWTToken)}, Want: denied, Outcome: inv},
+	}
+}
+
+// StartFunc starts the framework under test with the adapter's middleware
+// built on v in front of [Routes], listening on loopback, and returns the
+// listener's host:port. It stops the server with t.Cleanup.
+type StartFunc func(t *testing.T, v *apptoken.Verifier) (addr string)
+
+// Run runs every case of [Cases] against servers made by start.
+func Run(t *testing.T, start StartFunc) {
+	t.Helper()
+	for _, c := range Cases() {
+		t.Run(c.Name, func(t *testing.T) { RunCase(t, start, c) })
+	}
+}
+
+// RunCase runs one case: a fresh verifier and server, the request, the
+// checks, and a valid request afterwards to show the server lives on.
+func RunCase(t *testing.T, start StartFunc, c Case) {
+	t.Helper()
+	var mu sync.Mutex
+	var decisions []apptoken.Decision
+	opts := append([]apptoken.Option{
+		apptoken.WithTokens(Token),
+		apptoken.WithEventHook(nil),
+		apptoken.WithDecisionHook(func(d apptoken.Decision, _, _ string) {
+			mu.Lock()
+			decisions = append(decisions, d)
+			mu.Unlock()
+		}),
+	}, c.Options...)
+	v, err := apptoken.New(opts...)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { _ = v.Close() })
+	addr := start(t, v)
+
+	resp, body, err := Send(addr, c.Method, c.Target, c.Headers)
+	mu.Lock()
+	got := append([]apptoken.Decision(nil), decisions...)
+	decisions = decisions[:0]
+	mu.Unlock()
+
+	for _, secret := range []string{Token, NextToken, JWTToken} {
+		if len(body) > 0 && bytes.Contains(body, []byte(secret)) {
+			t.Errorf("response body contains an accepted token")
+		}
+	}
+	switch {
+	case err != nil && c.Malformed:
+		t.Logf("the framework closed the connection without a response: %v", err)
+	case err != nil:
+		t.Fatalf("request: %v", err)
+	case c.Malformed && resp.StatusCode != c.Want:
+		if resp.StatusCode < 400 || resp.StatusCode > 499 || resp.StatusCode == http.StatusNotFound {
+			t.Errorf("status %d for a malformed request: want %d or the framework's own 4xx (not 404)", resp.StatusCode, c.Want)
+		}
+		if len(got) > 0 {
+			t.Errorf("the framework refused the request with %d, but only after the verifier decided %v", resp.StatusCode, got)
+		}
+	default:
+		checkResponse(t, c, resp, body)
+		switch {
+		case c.Outcome == 0:
+		case len(got) != 1:
+			t.Errorf("verifier decided %d times (%v), want once", len(got), got)
+		case got[0].Outcome != c.Outcome:
+			t.Errorf("outcome %v (%v), want %v", got[0].Outcome, got[0], c.Outcome)
+		}
+	}
+
+	// The server lives on and still tells right from wrong.
+	if resp, body, err := Send(addr, http.MethodPost, "/orders", tok(Token)); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("server no longer accepts a valid request: %v %v %q", err, statusOf(resp), body)
+	}
+	if resp, _, err := Send(addr, http.MethodPost, "/orders", nil); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("server no longer rejects a request without token: %v %v", err, statusOf(resp))
+	}
+}
+
+func statusOf(r *http.Response) any {
+	if r == nil {
+		return "no response"
+	}
+	return r.StatusCode
+}
+
+func checkResponse(t *testing.T, c Case, resp *http.Response, body []byte) {
+	t.Helper()
+	if resp.StatusCode != c.Want {
+		t.Fatalf("status %d, want %d; body %q", resp.StatusCode, c.Want, truncate(body))
+	}
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized:
+		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, apptoken.RejectionContentType) {
+			t.Errorf("Content-Type %q, want %q", ct, apptoken.RejectionContentType)
+		}
+		if c.Method != http.MethodHead && string(body) != apptoken.RejectionBody {
+			t.Errorf("body %q, want %q", truncate(body), apptoken.RejectionBody)
+		}
+	case resp.StatusCode == http.StatusOK && c.Method != http.MethodHead:
+		if want := SeenBody(c.Seen); string(body) != want {
+			t.Errorf("handler answered %q, want %q", truncate(body), want)
+		}
+	}
+}
+
+func truncate(b []byte) string {
+	if len(b) > 200 {
+		return string(b[:200]) + "..."
+	}
+	return string(b)
+}
+
+// Send writes one HTTP/1.1 request as raw bytes on a new connection to
+// addr and reads the response. Headers are written exactly as given.
+func Send(addr, method, target string, headers []Header) (*http.Response, []byte, error) {
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(20 * time.Second))
+
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, target, addr)
+	for _, h := range headers {
+		fmt.Fprintf(&b, "%s: %s\r\n", h.Name, h.Value)
+	}
+	reqBody := ""
+	if method == http.MethodPost {
+		reqBody = `{"id":1}`
+	}
+	fmt.Fprintf(&b, "Content-Length: %d\r\nConnection: close\r\n\r\n%s", len(reqBody), reqBody)
+
+	// Write in the background: a server may answer and close before it has
+	// read a large request.
+	werr := make(chan error, 1)
+	go func() {
+		_, err := conn.Write(b.Bytes())
+		werr <- err
+	}()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: method})
+	if err != nil {
+		if we := <-werr; we != nil {
+			return nil, nil, fmt.Errorf("write: %v; read: %w", we, err)
+		}
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp, body, err
+}

@@ -1,0 +1,129 @@
+package apptoken
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// EventKind tells what an [Event] reports.
+type EventKind uint8
+
+// The kinds of life-cycle event.
+const (
+	// EventReloaded: a reload changed the accepted tokens.
+	EventReloaded EventKind = iota + 1
+	// EventReloadFailed: a reload failed; the previous tokens stay accepted.
+	EventReloadFailed
+	// EventTokenExpiring: a JWT-shaped token expires within ExpiryWarning.
+	EventTokenExpiring
+	// EventTokenExpired: a JWT-shaped token's exp claim is in the past.
+	EventTokenExpired
+)
+
+var eventNames = [...]string{
+	EventReloaded:      "reloaded",
+	EventReloadFailed:  "reload_failed",
+	EventTokenExpiring: "token_expiring",
+	EventTokenExpired:  "token_expired",
+}
+
+func (k EventKind) String() string {
+	if int(k) < len(eventNames) && eventNames[k] != "" {
+		return eventNames[k]
+	}
+	return "unknown"
+}
+
+// ExpiryWarning is how far ahead of a JWT-shaped token's expiry an
+// [EventTokenExpiring] is reported.
+const ExpiryWarning = 7 * 24 * time.Hour
+
+// Event reports something that happened outside the request path. It
+// never carries a token, nor any part of one.
+type Event struct {
+	Kind EventKind
+	// Tokens is the number of tokens accepted after the event.
+	Tokens int
+	// Err is the reason of an EventReloadFailed.
+	Err error
+	// Token is the 1-based position of the token an expiry event is about,
+	// in the order the sources yield them, and Expiry its exp claim.
+	Token  int
+	Expiry time.Time
+}
+
+// logEvent is the default event hook: a line through slog's default logger.
+func logEvent(e Event) {
+	ctx := context.Background()
+	switch e.Kind {
+	case EventReloaded:
+		slog.LogAttrs(ctx, slog.LevelInfo, "apptoken: accepted tokens reloaded", slog.Int("tokens", e.Tokens))
+	case EventReloadFailed:
+		slog.LogAttrs(ctx, slog.LevelError, "apptoken: reload failed; keeping the previous tokens",
+			slog.Int("tokens", e.Tokens), slog.String("error", e.Err.Error()))
+	case EventTokenExpiring:
+		slog.LogAttrs(ctx, slog.LevelWarn, "apptoken: a configured token expires soon",
+			slog.Int("token", e.Token), slog.Time("expiry", e.Expiry))
+	case EventTokenExpired:
+		slog.LogAttrs(ctx, slog.LevelWarn, "apptoken: a configured token has expired",
+			slog.Int("token", e.Token), slog.Time("expiry", e.Expiry))
+	}
+}
+
+func (v *Verifier) emit(e Event) {
+	if v.onEvent != nil {
+		v.onEvent(e)
+	}
+}
+
+// reportExpiry emits an event for each JWT-shaped token that has expired
+// or expires within ExpiryWarning. daprd compares tokens as opaque strings
+// and keeps sending an expired one, so this is a warning, not a rejection.
+func (v *Verifier) reportExpiry(s *tokenSet) {
+	now := v.now()
+	for i, t := range s.raw {
+		exp, ok := jwtExpiry(t)
+		if !ok {
+			continue
+		}
+		switch {
+		case !exp.After(now):
+			v.emit(Event{Kind: EventTokenExpired, Tokens: len(s.raw), Token: i + 1, Expiry: exp})
+		case exp.Sub(now) <= ExpiryWarning:
+			v.emit(Event{Kind: EventTokenExpiring, Tokens: len(s.raw), Token: i + 1, Expiry: exp})
+		}
+	}
+}
+
+// jwtExpiry returns the exp claim of a token shaped like a JWT
+// (three base64url parts, the middle one a JSON object with a numeric exp).
+// It checks no signature: it only reads what the token says of itself.
+func jwtExpiry(t string) (time.Time, bool) {
+	header, rest, ok := strings.Cut(t, ".")
+	if !ok || header == "" {
+		return time.Time{}, false
+	}
+	payload, sig, ok := strings.Cut(rest, ".")
+	if !ok || strings.Contains(sig, ".") {
+		return time.Time{}, false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(payload, "="))
+	if err != nil {
+		return time.Time{}, false
+	}
+	var claims struct {
+		Exp *json.Number `json:"exp"`
+	}
+	if json.Unmarshal(raw, &claims) != nil || claims.Exp == nil {
+		return time.Time{}, false
+	}
+	secs, err := claims.Exp.Float64()
+	if err != nil || secs <= 0 || secs > 1<<40 {
+		return time.Time{}, false
+	}
+	return time.Unix(int64(secs), 0).UTC(), true
+}

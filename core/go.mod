@@ -1,0 +1,3 @@
+module github.com/apptoken-go/apptoken/core
+
+go 1.26

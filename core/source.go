@@ -1,0 +1,201 @@
+package apptoken
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Source yields accepted tokens. The verifier calls Tokens at start and, for
+// a source that also implements [Reloader], again every reload interval, off
+// the request path.
+//
+// Tokens returns the source's tokens as they are; the verifier trims
+// surrounding whitespace from each, and rejects an empty list, an empty
+// token, a control character or a token longer than [MaxTokenLength].
+// String describes the source in error messages and events; it must never
+// contain a token.
+type Source interface {
+	Tokens() ([]string, error)
+	String() string
+}
+
+// Reloader is implemented by a [Source] whose tokens can change while the
+// process runs. When any source of a verifier reports Reloadable() == true,
+// the verifier reads all its sources again every reload interval.
+type Reloader interface {
+	Source
+	Reloadable() bool
+}
+
+// DefaultSource is the source a verifier uses when no [WithSource] option is
+// given. When the environment variable APP_API_TOKEN_FILE is set, it is
+// [File] of that path, reloaded when the file changes, for zero-downtime
+// rotation; otherwise it is [Env]("APP_API_TOKEN"), the variable daprd
+// reads. An APP_API_TOKEN_FILE that is set but empty is not ignored: it is
+// an error, as is a missing file.
+func DefaultSource() Source {
+	if path, ok := os.LookupEnv(DefaultFileEnvVar); ok {
+		if strings.Trim(path, space) == "" {
+			return errSource{DefaultFileEnvVar, fmt.Errorf("%w: %s is set but empty", ErrNoToken, DefaultFileEnvVar)}
+		}
+		return File(path)
+	}
+	return Env(DefaultEnvVar)
+}
+
+// errSource stands for a source that could not be made; it fails in New.
+type errSource struct {
+	name string
+	err  error
+}
+
+func (e errSource) String() string            { return "environment variable " + e.name }
+func (e errSource) Tokens() ([]string, error) { return nil, e.err }
+
+// Env returns a source that reads the token from the environment variable
+// name. The variable is read once, when the verifier is made, as daprd
+// reads APP_API_TOKEN once at its start. An unset or blank variable is an
+// error that names it.
+func Env(name string) Source { return envSource(name) }
+
+type envSource string
+
+func (e envSource) String() string { return "environment variable " + string(e) }
+
+func (e envSource) Tokens() ([]string, error) {
+	name := string(e)
+	if name == "" || strings.ContainsAny(name, "=\x00") {
+		return nil, fmt.Errorf("%w: %q is not a valid variable name", ErrInvalidOption, name)
+	}
+	val, ok := os.LookupEnv(name)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s is not set", ErrNoToken, name)
+	}
+	if strings.Trim(val, space) == "" {
+		return nil, fmt.Errorf("%w: %s is empty", ErrNoToken, name)
+	}
+	return []string{val}, nil
+}
+
+// Static returns a source of fixed tokens, for tests and for tokens that
+// the application gets by other means (a secret manager, a flag).
+func Static(tokens ...string) Source {
+	return staticSource(append([]string(nil), tokens...))
+}
+
+type staticSource []string
+
+func (s staticSource) String() string            { return fmt.Sprintf("static list of %d token(s)", len(s)) }
+func (s staticSource) Tokens() ([]string, error) { return []string(s), nil }
+
+// maxFileSize bounds what a file source reads: far more than any realistic
+// list of tokens, small enough that a wrong path (a log, a device) fails
+// fast instead of being read whole.
+const maxFileSize = 1 << 20
+
+// File returns a source that reads tokens from the file at path, one per
+// line; blank lines and surrounding whitespace are ignored. This is the
+// shape of a Kubernetes secret mounted as a volume, a Docker secret, or a
+// file an operator edits. The file is read again every reload interval, so
+// a token added or removed takes effect without a restart, whichever way
+// the file is changed: written in place, renamed over, or swapped by
+// kubelet through its ..data symbolic link. A file that is missing,
+// unreadable, or holds no token is an error from New; at a reload it is
+// reported as an event and the last good tokens stay in force.
+func File(path string) Source { return fileSource(path) }
+
+type fileSource string
+
+func (f fileSource) String() string   { return "file " + string(f) }
+func (f fileSource) Reloadable() bool { return true }
+
+func (f fileSource) Tokens() ([]string, error) {
+	file, err := os.Open(string(f))
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	data, err := io.ReadAll(io.LimitReader(file, maxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxFileSize {
+		return nil, fmt.Errorf("%w: larger than %d bytes", ErrInvalidToken, maxFileSize)
+	}
+	var tokens []string
+	for line := range bytes.Lines(data) {
+		if t := bytes.Trim(line, space); len(t) > 0 {
+			tokens = append(tokens, string(t))
+		}
+	}
+	if len(tokens) == 0 {
+		return nil, fmt.Errorf("%w: the file holds no token", ErrNoToken)
+	}
+	return tokens, nil
+}
+
+// loadSources reads and validates every source and returns the union of
+// their tokens, without duplicates, in a set ready for comparing.
+func loadSources(sources []Source) (*tokenSet, error) {
+	var all []string
+	seen := make(map[string]bool)
+	for _, src := range sources {
+		toks, err := src.Tokens()
+		if err != nil {
+			return nil, fmt.Errorf("apptoken: %s: %w", src, err)
+		}
+		if len(toks) == 0 {
+			return nil, fmt.Errorf("apptoken: %s: %w", src, ErrNoToken)
+		}
+		for i, t := range toks {
+			t, err := normalize(t)
+			if err != nil {
+				return nil, fmt.Errorf("apptoken: %s: token %d: %w", src, i+1, err)
+			}
+			if !seen[t] {
+				seen[t] = true
+				all = append(all, t)
+			}
+		}
+	}
+	if len(all) == 0 {
+		return nil, fmt.Errorf("apptoken: %w", ErrNoToken)
+	}
+	return newTokenSet(all), nil
+}
+
+// space is what is trimmed around a configured token.
+const space = " \t\r\n"
+
+var errControl = errors.New("contains a control character")
+
+// normalize trims the spaces, tabs and line ends around a token (what
+// HTTP itself strips from a header value) and checks what remains.
+func normalize(t string) (string, error) {
+	t = strings.Trim(t, space)
+	switch {
+	case t == "":
+		return "", fmt.Errorf("%w: empty token", ErrNoToken)
+	case len(t) > MaxTokenLength:
+		return "", fmt.Errorf("%w: longer than %d bytes", ErrInvalidToken, MaxTokenLength)
+	}
+	for i := 0; i < len(t); i++ {
+		if c := t[i]; c < 0x20 || c == 0x7f {
+			return "", fmt.Errorf("%w: %w", ErrInvalidToken, errControl)
+		}
+	}
+	return t, nil
+}
+
+func reloading(sources []Source) bool {
+	for _, s := range sources {
+		if r, ok := s.(Reloader); ok && r.Reloadable() {
+			return true
+		}
+	}
+	return false
+}
