@@ -49,3 +49,33 @@ demo: ## the main job: an example app behind a real daprd, calls through it acce
 
 .PHONY: ci
 ci: fmt-check vet tidy-check test ## what CI runs before the end-to-end suite
+
+.PHONY: lint
+lint: ## golangci-lint (pinned, installed into ./bin) on every module
+	bash scripts/lint.sh $(GOLANGCI_LINT_VERSION) $(MODULES)
+
+.PHONY: vuln
+vuln: ## govulncheck (pinned) against an offline vulnerability database built from a pinned golang.org/x/vulndb
+	bash scripts/vuln.sh $(GOVULNCHECK_VERSION) $(MODULES)
+
+.PHONY: timing
+timing: ## dudect-style timing-leak measurement of the core's verify step
+	bash scripts/timing.sh
+
+FUZZTIME ?= 10s
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME each (make fuzz FUZZTIME=60s)
+	bash scripts/fuzz.sh $(FUZZTIME) $(MODULES)
+
+.PHONY: bench
+bench: ## benchmarks of every adapter against the frameworks' own auth middleware, as tables
+	bash scripts/bench.sh $(BENCHSTAT_VERSION)
+
+.PHONY: daprd
+daprd: ## build (or take from the cache) the pinned daprd versions
+	bash scripts/daprd.sh v1.14.4 >/dev/null
+	bash scripts/daprd.sh v1.18.0 >/dev/null
+
+.PHONY: e2e
+e2e: daprd ## end-to-end suite: the examples behind real daprd v1.14.4 and v1.18.0
+	bash scripts/e2e.sh
