@@ -133,7 +133,7 @@ func LegacySidecarGRPCMethods() []string {
 	return []string{
 		"/dapr.proto.runtime.v1.AppCallback/OnTopicEvent",
 		"/dapr.proto.runtime.v1.AppCallbackAlpha/OnBulkTopicEventAlpha1",
-		"/dapr.proto.runtime.v1.AppCallbackAlpha/OnBulkTopicEvent",
+		"/dapr.proto.runtime.v1.AppCallback/OnBulkTopicEvent",
 		"/dapr.proto.runtime.v1.AppCallback/OnBindingEvent",
 		"/dapr.proto.runtime.v1.AppCallbackAlpha/OnJobEventAlpha1",
 		"/dapr.proto.runtime.v1.AppCallback/OnJobEvent",
