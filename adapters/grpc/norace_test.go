@@ -1,0 +1,5 @@
+//go:build !race
+
+package apptokengrpc_test
+
+const raceEnabled = false
