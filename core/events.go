@@ -14,9 +14,13 @@ type EventKind uint8
 
 // The kinds of life-cycle event.
 const (
-	// EventReloaded: a reload changed the accepted tokens.
+	// EventReloaded: a reload changed the accepted tokens, or succeeded
+	// again after an EventReloadFailed (then the tokens may be unchanged).
 	EventReloaded EventKind = iota + 1
 	// EventReloadFailed: a reload failed; the previous tokens stay accepted.
+	// It is reported once for each distinct error, not every interval:
+	// while the same error lasts nothing more is reported, and the next
+	// EventReloaded tells that it is over.
 	EventReloadFailed
 	// EventTokenExpiring: a JWT-shaped token expires within ExpiryWarning.
 	EventTokenExpiring
@@ -44,6 +48,17 @@ const ExpiryWarning = 7 * 24 * time.Hour
 
 // Event reports something that happened outside the request path. It
 // never carries a token, nor any part of one.
+//
+// Events go to the hook of [WithEventHook] (by default, a log line), one at
+// a time: first from New, before it returns, then from the reloader
+// goroutine, which waits for the hook; a hook must therefore be quick and
+// must not call Close.
+//
+// Expiry: New reports every JWT-shaped token that has expired or expires
+// within ExpiryWarning. After a reload that changes the tokens, the new set
+// is reported the same way. While the reloader runs, it also reports a
+// token that crosses into the warning window or past its exp, once per
+// crossing. A verifier with no reloader reports expiry only in New.
 type Event struct {
 	Kind EventKind
 	// Tokens is the number of tokens accepted after the event.
@@ -80,22 +95,47 @@ func (v *Verifier) emit(e Event) {
 	}
 }
 
-// reportExpiry emits an event for each JWT-shaped token that has expired
-// or expires within ExpiryWarning. daprd compares tokens as opaque strings
-// and keeps sending an expired one, so this is a warning, not a rejection.
-func (v *Verifier) reportExpiry(s *tokenSet) {
+// expiryWatch remembers the exp claims of the tokens of one set and what
+// was last reported about each, so that a state is reported once.
+type expiryWatch struct {
+	set  *tokenSet
+	exp  []time.Time // zero for a token that carries no exp
+	said []EventKind // 0, EventTokenExpiring or EventTokenExpired
+}
+
+// reportExpiry emits an event for each JWT-shaped token of s that has
+// expired or expires within ExpiryWarning, unless that was already said
+// about it in s. daprd compares tokens as opaque strings and keeps sending
+// an expired one, so this is a warning, not a rejection.
+func (v *Verifier) reportExpiry(w *expiryWatch, s *tokenSet) {
+	if w.set != s {
+		w.set = s
+		w.exp = make([]time.Time, len(s.raw))
+		w.said = make([]EventKind, len(s.raw))
+		for i, t := range s.raw {
+			if exp, ok := jwtExpiry(t); ok {
+				w.exp[i] = exp
+			}
+		}
+	}
 	now := v.now()
-	for i, t := range s.raw {
-		exp, ok := jwtExpiry(t)
-		if !ok {
+	for i, exp := range w.exp {
+		var kind EventKind
+		switch {
+		case exp.IsZero():
+			continue
+		case !exp.After(now):
+			kind = EventTokenExpired
+		case exp.Sub(now) <= ExpiryWarning:
+			kind = EventTokenExpiring
+		default:
 			continue
 		}
-		switch {
-		case !exp.After(now):
-			v.emit(Event{Kind: EventTokenExpired, Tokens: len(s.raw), Token: i + 1, Expiry: exp})
-		case exp.Sub(now) <= ExpiryWarning:
-			v.emit(Event{Kind: EventTokenExpiring, Tokens: len(s.raw), Token: i + 1, Expiry: exp})
+		if w.said[i] == kind {
+			continue
 		}
+		w.said[i] = kind
+		v.emit(Event{Kind: kind, Tokens: len(s.raw), Token: i + 1, Expiry: exp})
 	}
 }
 

@@ -9,9 +9,13 @@ import (
 	"strings"
 )
 
-// Source yields accepted tokens. The verifier calls Tokens at start and, for
-// a source that also implements [Reloader], again every reload interval, off
-// the request path.
+// Source yields accepted tokens. The verifier calls Tokens once, in New;
+// a source that also implements [Reloader] and reports Reloadable() == true
+// is called again every reload interval, off the request path, while the
+// tokens New got from the other sources stay as they were. When its answer
+// changes or fails, it is called again a few times in quick succession: a
+// change is put in force, and a failure reported, only when two calls in a
+// row agree.
 //
 // Tokens returns the source's tokens as they are; the verifier trims
 // surrounding whitespace from each, and rejects an empty list, an empty
@@ -24,8 +28,10 @@ type Source interface {
 }
 
 // Reloader is implemented by a [Source] whose tokens can change while the
-// process runs. When any source of a verifier reports Reloadable() == true,
-// the verifier reads all its sources again every reload interval.
+// process runs. When a source of a verifier reports Reloadable() == true,
+// the verifier starts a goroutine that reads that source again every reload
+// interval (see [WithReloadInterval]) until Close or the context of
+// [WithContext] stops it. A verifier with no such source starts none.
 type Reloader interface {
 	Source
 	Reloadable() bool
@@ -103,9 +109,14 @@ const maxFileSize = 1 << 20
 // file an operator edits. The file is read again every reload interval, so
 // a token added or removed takes effect without a restart, whichever way
 // the file is changed: written in place, renamed over, or swapped by
-// kubelet through its ..data symbolic link. A file that is missing,
-// unreadable, or holds no token is an error from New; at a reload it is
-// reported as an event and the last good tokens stay in force.
+// kubelet through its ..data symbolic link. The path is opened afresh on
+// every read and symbolic links are followed. A change is in force within
+// one reload interval plus a short confirming read (see [Source]).
+//
+// A file that is missing, unreadable, not a regular file, or holds no
+// token is an error from New. At a reload the same is an
+// [EventReloadFailed] and the last good tokens stay in force; so is a
+// file caught empty in the middle of being rewritten in place.
 func File(path string) Source { return fileSource(path) }
 
 type fileSource string
@@ -114,6 +125,15 @@ func (f fileSource) String() string   { return "file " + string(f) }
 func (f fileSource) Reloadable() bool { return true }
 
 func (f fileSource) Tokens() ([]string, error) {
+	// Stat first: opening a named pipe or a terminal for reading could
+	// block the reloader (or New) for good.
+	info, err := os.Stat(string(f))
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, errNotRegular
+	}
 	file, err := os.Open(string(f))
 	if err != nil {
 		return nil, err
@@ -138,24 +158,34 @@ func (f fileSource) Tokens() ([]string, error) {
 	return tokens, nil
 }
 
-// loadSources reads and validates every source and returns the union of
-// their tokens, without duplicates, in a set ready for comparing.
-func loadSources(sources []Source) (*tokenSet, error) {
+// readSource reads one source and returns its tokens, normalised. An error
+// names the source and, for a bad token, its position, never the token.
+func readSource(src Source) ([]string, error) {
+	toks, err := src.Tokens()
+	if err != nil {
+		return nil, fmt.Errorf("apptoken: %s: %w", src, err)
+	}
+	if len(toks) == 0 {
+		return nil, fmt.Errorf("apptoken: %s: %w", src, ErrNoToken)
+	}
+	out := make([]string, len(toks))
+	for i, t := range toks {
+		t, err := normalize(t)
+		if err != nil {
+			return nil, fmt.Errorf("apptoken: %s: token %d: %w", src, i+1, err)
+		}
+		out[i] = t
+	}
+	return out, nil
+}
+
+// union returns the tokens of every list, without duplicates, in the order
+// the lists give them. It fails when there is none.
+func union(lists [][]string) ([]string, error) {
 	var all []string
 	seen := make(map[string]bool)
-	for _, src := range sources {
-		toks, err := src.Tokens()
-		if err != nil {
-			return nil, fmt.Errorf("apptoken: %s: %w", src, err)
-		}
-		if len(toks) == 0 {
-			return nil, fmt.Errorf("apptoken: %s: %w", src, ErrNoToken)
-		}
-		for i, t := range toks {
-			t, err := normalize(t)
-			if err != nil {
-				return nil, fmt.Errorf("apptoken: %s: token %d: %w", src, i+1, err)
-			}
+	for _, toks := range lists {
+		for _, t := range toks {
 			if !seen[t] {
 				seen[t] = true
 				all = append(all, t)
@@ -165,13 +195,16 @@ func loadSources(sources []Source) (*tokenSet, error) {
 	if len(all) == 0 {
 		return nil, fmt.Errorf("apptoken: %w", ErrNoToken)
 	}
-	return newTokenSet(all), nil
+	return all, nil
 }
 
 // space is what is trimmed around a configured token.
 const space = " \t\r\n"
 
-var errControl = errors.New("contains a control character")
+var (
+	errControl    = errors.New("contains a control character")
+	errNotRegular = errors.New("not a regular file")
+)
 
 // normalize trims the spaces, tabs and line ends around a token (what
 // HTTP itself strips from a header value) and checks what remains.
@@ -191,11 +224,8 @@ func normalize(t string) (string, error) {
 	return t, nil
 }
 
-func reloading(sources []Source) bool {
-	for _, s := range sources {
-		if r, ok := s.(Reloader); ok && r.Reloadable() {
-			return true
-		}
-	}
-	return false
+// live reports whether src asks to be read again while the process runs.
+func live(src Source) bool {
+	r, ok := src.(Reloader)
+	return ok && r.Reloadable()
 }

@@ -33,7 +33,8 @@ const (
 	// proxied by daprd 1.14. A request with more is rejected unread.
 	MaxValues = 4
 	// DefaultReloadInterval is how often sources that can change (see
-	// [Reloader]) are read again.
+	// [Reloader]), such as a [File], are read again. Change it with
+	// [WithReloadInterval].
 	DefaultReloadInterval = 5 * time.Second
 )
 
@@ -65,7 +66,12 @@ type Verifier struct {
 	onDecision func(d Decision, method, path string)
 	onEvent    func(Event)
 
+	// sources are read in New. lists holds what each gave then: the
+	// reloader reads again only the sources marked live, and keeps the
+	// lists of the others. Only New and then the reloader use them.
 	sources        []Source
+	lists          [][]string
+	live           []bool
 	reloadInterval time.Duration
 	now            func() time.Time
 
@@ -81,7 +87,11 @@ type Verifier struct {
 // New fails when a source yields no token or a malformed one: the verifier
 // never starts in a state that lets requests through unchecked. When a source
 // can change (a [File]), New starts a goroutine that reloads it; call Close,
-// or cancel the context given with [WithContext], to stop it.
+// or cancel the context given with [WithContext], to stop it. A verifier
+// whose sources cannot change starts no goroutine.
+//
+// New reports the expiry of JWT-shaped tokens through the event hook
+// before it returns (see [Event]).
 func New(opts ...Option) (*Verifier, error) {
 	c := defaultConfig()
 	for _, o := range opts {
@@ -103,26 +113,42 @@ func New(opts ...Option) (*Verifier, error) {
 		onDecision:     c.onDecision,
 		onEvent:        c.onEvent,
 		sources:        c.sources,
+		lists:          make([][]string, len(c.sources)),
+		live:           make([]bool, len(c.sources)),
 		reloadInterval: c.reloadInterval,
 		now:            c.now,
 	}
-	set, err := loadSources(v.sources)
+	reloads := false
+	for i, src := range v.sources {
+		toks, err := readSource(src)
+		if err != nil {
+			return nil, err
+		}
+		v.lists[i] = toks
+		v.live[i] = live(src)
+		reloads = reloads || v.live[i]
+	}
+	all, err := union(v.lists)
 	if err != nil {
 		return nil, err
 	}
+	set := newTokenSet(all)
 	v.tokens.Store(set)
-	v.reportExpiry(set)
-	if reloading(v.sources) {
+	var w expiryWatch
+	v.reportExpiry(&w, set)
+	if reloads {
 		v.stop = make(chan struct{})
 		v.done = make(chan struct{})
-		go v.reloadLoop(c.ctx)
+		go v.reloadLoop(c.ctx, &w)
 	}
 	return v, nil
 }
 
 // Close stops the background reloader, if any, and waits for it to end. The
 // verifier keeps answering with the tokens it last loaded. Close is safe to
-// call more than once and on a verifier with nothing to stop.
+// call more than once, from several goroutines, after the context of
+// [WithContext] has ended, and on a verifier with nothing to stop. It must
+// not be called from the event hook, which runs on the reloader.
 func (v *Verifier) Close() error {
 	if v == nil || v.stop == nil {
 		return nil
@@ -255,9 +281,29 @@ func check[T string | []byte](s *tokenSet, values []T) Decision {
 	return decisionMismatch
 }
 
-// reloadLoop reads every source again each interval until Close or the
+// Reloading. Every interval the reloader reads the live sources once: when
+// they give the tokens in force, that is all. When they give something else,
+// or fail, it reads them again after a short pause (settle), up to
+// confirmReads times, and acts only on two reads in a row that agree: the
+// same tokens, swapped in; or the same error, reported. A file caught in
+// the middle of an in-place rewrite (truncated, half written) therefore
+// neither replaces the tokens nor raises a false alarm; if it cannot be
+// confirmed either way, the next interval looks again.
+const (
+	confirmReads = 3
+	maxSettle    = 100 * time.Millisecond
+)
+
+// reloadState is the reloader's memory between intervals.
+type reloadState struct {
+	// failed is the message of the failure last reported, "" after a success.
+	failed string
+	expiry *expiryWatch
+}
+
+// reloadLoop reads the live sources again each interval until Close or the
 // context ends it.
-func (v *Verifier) reloadLoop(ctx context.Context) {
+func (v *Verifier) reloadLoop(ctx context.Context, w *expiryWatch) {
 	defer close(v.done)
 	t := time.NewTicker(v.reloadInterval)
 	defer t.Stop()
@@ -265,6 +311,7 @@ func (v *Verifier) reloadLoop(ctx context.Context) {
 	if ctx != nil {
 		ctxDone = ctx.Done()
 	}
+	st := reloadState{expiry: w}
 	for {
 		select {
 		case <-v.stop:
@@ -272,24 +319,96 @@ func (v *Verifier) reloadLoop(ctx context.Context) {
 		case <-ctxDone:
 			return
 		case <-t.C:
-			v.reload()
+			if !v.reload(&st, ctxDone) {
+				return
+			}
+			v.reportExpiry(st.expiry, v.tokens.Load())
 		}
 	}
 }
 
-// reload loads every source again. On any error it keeps the last good set
-// and reports the error: a failed reload never widens or empties what is
-// accepted.
-func (v *Verifier) reload() {
-	set, err := loadSources(v.sources)
+// reload runs one interval's reading of the sources. On an error it keeps
+// the last good set: a failed reload never widens or empties what is
+// accepted. It returns false when it was stopped while pausing.
+func (v *Verifier) reload(st *reloadState, ctxDone <-chan struct{}) bool {
+	cur := v.tokens.Load()
+	toks, err := v.read()
+	if err == nil && slices.Equal(toks, cur.raw) && st.failed == "" {
+		return true
+	}
+	settle := min(v.reloadInterval/10, maxSettle)
+	for range confirmReads {
+		if !v.pause(settle, ctxDone) {
+			return false
+		}
+		next, nextErr := v.read()
+		if agree(toks, err, next, nextErr) {
+			v.settled(st, cur, next, nextErr)
+			return true
+		}
+		toks, err = next, nextErr
+	}
+	return true
+}
+
+// settled acts on a confirmed reading. A failure is reported once for
+// each distinct error, not every interval; the first success after a
+// reported failure is reported as EventReloaded, as is every change.
+func (v *Verifier) settled(st *reloadState, cur *tokenSet, toks []string, err error) {
 	if err != nil {
-		v.emit(Event{Kind: EventReloadFailed, Err: err, Tokens: len(v.tokens.Load().lens)})
+		if msg := err.Error(); msg != st.failed {
+			st.failed = msg
+			v.emit(Event{Kind: EventReloadFailed, Err: err, Tokens: len(cur.raw)})
+		}
 		return
 	}
-	if slices.Equal(set.raw, v.tokens.Load().raw) {
-		return
+	changed := !slices.Equal(toks, cur.raw)
+	if changed {
+		v.tokens.Store(newTokenSet(toks))
 	}
-	v.tokens.Store(set)
-	v.emit(Event{Kind: EventReloaded, Tokens: len(set.lens)})
-	v.reportExpiry(set)
+	if changed || st.failed != "" {
+		st.failed = ""
+		v.emit(Event{Kind: EventReloaded, Tokens: len(toks)})
+	}
+}
+
+// read reads the live sources again and returns the tokens they give with
+// those the other sources gave in New.
+func (v *Verifier) read() ([]string, error) {
+	lists := make([][]string, len(v.sources))
+	for i, src := range v.sources {
+		if !v.live[i] {
+			lists[i] = v.lists[i]
+			continue
+		}
+		toks, err := readSource(src)
+		if err != nil {
+			return nil, err
+		}
+		lists[i] = toks
+	}
+	return union(lists)
+}
+
+// agree reports whether two readings are the same: the same tokens in the
+// same order, or failures with the same message.
+func agree(a []string, aErr error, b []string, bErr error) bool {
+	if aErr != nil || bErr != nil {
+		return aErr != nil && bErr != nil && aErr.Error() == bErr.Error()
+	}
+	return slices.Equal(a, b)
+}
+
+// pause waits for d, or returns false at once when the reloader is stopped.
+func (v *Verifier) pause(d time.Duration, ctxDone <-chan struct{}) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-v.stop:
+		return false
+	case <-ctxDone:
+		return false
+	}
 }
