@@ -1,0 +1,81 @@
+package apptokenchi
+
+import (
+	"net/http"
+
+	apptoken "github.com/apptoken-go/apptoken/core"
+)
+
+// Option configures [Middleware]. Options are made by the With… functions
+// of this package; the interface is sealed.
+type Option interface {
+	apply(*config)
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	onReject func(w http.ResponseWriter, r *http.Request, d apptoken.Decision)
+}
+
+// WithErrorHandler answers rejected requests with h instead of the standard
+// rejection. h is given the decision (for its outcome and reason; it never
+// holds the token) and should write the response. It should answer 401:
+// never 404, which daprd takes as "drop this message", nor 2xx, which daprd
+// takes as success. If h writes nothing, the standard rejection is written,
+// so a forgetful handler never turns a rejection into net/http's default
+// 200. A nil h restores the standard rejection.
+func WithErrorHandler(h func(w http.ResponseWriter, r *http.Request, d apptoken.Decision)) Option {
+	return optionFunc(func(c *config) { c.onReject = h })
+}
+
+// Middleware returns chi middleware (for Mux.Use or With) that lets a
+// request through only when v allows it, and otherwise answers with the
+// standard rejection or the handler given by [WithErrorHandler].
+func Middleware(v *apptoken.Verifier, opts ...Option) func(http.Handler) http.Handler {
+	var c config
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&c)
+		}
+	}
+	onReject := c.onReject
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			d := v.VerifyRequest(r)
+			if d.Allowed() {
+				next.ServeHTTP(w, r)
+				return
+			}
+			if onReject != nil {
+				rw := &rejectionWriter{ResponseWriter: w}
+				onReject(rw, r, d)
+				if rw.wrote {
+					return
+				}
+			}
+			apptoken.WriteRejection(w)
+		})
+	}
+}
+
+// rejectionWriter records whether an error handler wrote a response.
+type rejectionWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *rejectionWriter) WriteHeader(code int) {
+	w.wrote = w.wrote || code >= 200
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *rejectionWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *rejectionWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,5 @@
+//go:build !race
+
+package apptokenchi_test
+
+const raceEnabled = false
