@@ -1,0 +1,5 @@
+//go:build !race
+
+package apptokengin_test
+
+const raceEnabled = false
