@@ -1,0 +1,89 @@
+package apptokenecho_test
+
+import (
+	"bufio"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	apptokenecho "github.com/apptoken-go/apptoken/adapters/echo"
+	apptoken "github.com/apptoken-go/apptoken/core"
+	"github.com/apptoken-go/apptoken/core/conformance"
+	"github.com/labstack/echo/v4"
+)
+
+// FuzzMiddleware sends requests with fuzzed methods, targets and token
+// values, parsed the way the net/http server parses them, through the real
+// router, and checks the result against an oracle written from the rules:
+// 200 exactly when a value equals the token (at most MaxValues values, none
+// longer than MaxTokenLength) or the request is GET or HEAD on exactly
+// /healthz; 401 with the standard body otherwise. Every path and method
+// has a handler, so an allowed request always reaches one.
+func FuzzMiddleware(f *testing.F) {
+	var decisions atomic.Int64
+	v := newVerifier(f, apptoken.WithDecisionHook(func(apptoken.Decision, string, string) { decisions.Add(1) }))
+	r := router(apptokenecho.Middleware(v))
+	// Give every path and method a handler: echo's own 404 and 405 come
+	// as errors from the router's handlers, after the middleware.
+	catchAll := echo.WrapHandler(conformance.Handler())
+	r.RouteNotFound("/*", catchAll)
+	r.HTTPErrorHandler = func(err error, c echo.Context) {
+		var he *echo.HTTPError
+		if errors.As(err, &he) && (he.Code == http.StatusNotFound || he.Code == http.StatusMethodNotAllowed) {
+			_ = catchAll(c)
+			return
+		}
+		r.DefaultHTTPErrorHandler(err, c)
+	}
+
+	f.Fuzz(func(t *testing.T, method, target, value, second string) {
+		raw := method + " " + target + " HTTP/1.1\r\nHost: example.test\r\nDapr-Api-Token: " + value + "\r\n"
+		if second != "" {
+			raw += "Dapr-Api-Token: " + second + "\r\n"
+		}
+		req, err := http.ReadRequest(bufio.NewReader(strings.NewReader(raw + "\r\n")))
+		if err != nil || !strings.HasPrefix(req.RequestURI, "/") {
+			return // refused by net/http before any handler, or not origin-form
+		}
+		want := allowed(req.Method, req.RequestURI, req.Header[apptoken.CanonicalHeaderName])
+
+		decisions.Store(0)
+		rec := httptest.NewRecorder()
+		r.ServeHTTP(rec, req)
+
+		if n := decisions.Load(); n != 1 {
+			t.Errorf("the verifier decided %d times, want once", n)
+		}
+		switch {
+		case want && rec.Code != http.StatusOK:
+			t.Fatalf("%q %q: status %d, want 200; body %q", req.Method, req.RequestURI, rec.Code, rec.Body)
+		case want && req.Method != http.MethodHead && rec.Body.String() != conformance.SeenBody(0):
+			t.Fatalf("%q %q: handler answered %q, want %q", req.Method, req.RequestURI, rec.Body, conformance.SeenBody(0))
+		case !want && (rec.Code != http.StatusUnauthorized || rec.Body.String() != apptoken.RejectionBody):
+			t.Fatalf("%q %q: status %d %q, want 401 and the standard rejection", req.Method, req.RequestURI, rec.Code, rec.Body)
+		}
+	})
+}
+
+// allowed is the oracle: the documented rules, written out independently
+// of the core's code.
+func allowed(method, requestURI string, values []string) bool {
+	path, _, _ := strings.Cut(requestURI, "?")
+	if (method == http.MethodGet || method == http.MethodHead) && path == "/healthz" {
+		return true
+	}
+	if len(values) > apptoken.MaxValues {
+		return false
+	}
+	match := false
+	for _, v := range values {
+		if len(v) > apptoken.MaxTokenLength {
+			return false
+		}
+		match = match || v == conformance.Token
+	}
+	return match
+}

@@ -1,0 +1,63 @@
+package apptokenecho
+
+import (
+	apptoken "github.com/apptoken-go/apptoken/core"
+	"github.com/labstack/echo/v4"
+)
+
+// Option configures [Middleware]. Options are made by the With… functions
+// of this package; the interface is sealed.
+type Option interface {
+	apply(*config)
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	onReject func(c echo.Context, d apptoken.Decision) error
+}
+
+// WithErrorHandler answers rejected requests with h instead of the standard
+// rejection. h is given the decision (for its outcome and reason; it never
+// holds the token) and should write the response, or return an error for
+// echo's HTTPErrorHandler to answer (for example echo.ErrUnauthorized); the
+// middleware returns what h returns and never calls the next handler. It
+// should answer 401: never 404, which daprd takes as "drop this message",
+// nor 2xx, which daprd takes as success. If h returns nil without writing
+// anything, the standard rejection is written, so a forgetful handler
+// never turns a rejection into a 200. A nil h restores the standard
+// rejection.
+func WithErrorHandler(h func(c echo.Context, d apptoken.Decision) error) Option {
+	return optionFunc(func(c *config) { c.onReject = h })
+}
+
+// Middleware returns echo middleware (for Echo.Use, a group's Use, or a
+// single route) that calls the next handler only when v allows the
+// request, and otherwise answers with the standard rejection or the
+// handler given by [WithErrorHandler].
+func Middleware(v *apptoken.Verifier, opts ...Option) echo.MiddlewareFunc {
+	var cfg config
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&cfg)
+		}
+	}
+	onReject := cfg.onReject
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			d := v.VerifyRequest(c.Request())
+			if d.Allowed() {
+				return next(c)
+			}
+			if onReject != nil {
+				if err := onReject(c, d); err != nil || c.Response().Committed {
+					return err
+				}
+			}
+			apptoken.WriteRejection(c.Response())
+			return nil
+		}
+	}
+}

@@ -1,0 +1,202 @@
+package apptokenecho_test
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	apptokenecho "github.com/apptoken-go/apptoken/adapters/echo"
+	apptoken "github.com/apptoken-go/apptoken/core"
+	"github.com/apptoken-go/apptoken/core/conformance"
+	"github.com/labstack/echo/v4"
+)
+
+// router is the router the tests run: the middleware in front of every
+// route of the conformance table.
+func router(mw echo.MiddlewareFunc) *echo.Echo {
+	e := echo.New()
+	e.Use(mw)
+	for _, rt := range conformance.Routes {
+		e.Add(rt.Method, rt.Path, echo.WrapHandler(conformance.Handler()))
+	}
+	return e
+}
+
+func TestConformance(t *testing.T) {
+	conformance.Run(t, func(t *testing.T, v *apptoken.Verifier) string {
+		srv := httptest.NewServer(router(apptokenecho.Middleware(v)))
+		t.Cleanup(srv.Close)
+		return srv.Listener.Addr().String()
+	})
+}
+
+func newVerifier(t testing.TB, opts ...apptoken.Option) *apptoken.Verifier {
+	t.Helper()
+	v, err := apptoken.New(append([]apptoken.Option{apptoken.WithTokens(conformance.Token), apptoken.WithEventHook(nil)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = v.Close() })
+	return v
+}
+
+func serve(h http.Handler, method, path, token string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, path, nil)
+	if token != "" {
+		req.Header.Set(apptoken.HeaderName, token)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+func TestErrorHandler(t *testing.T) {
+	var got []apptoken.Decision
+	h := router(apptokenecho.Middleware(newVerifier(t), apptokenecho.WithErrorHandler(
+		func(c echo.Context, d apptoken.Decision) error {
+			got = append(got, d)
+			return c.String(http.StatusUnauthorized, "custom "+d.String())
+		})))
+
+	for _, c := range []struct {
+		path, token string
+		want        apptoken.Decision
+	}{
+		{"/orders", "", apptoken.Decision{Outcome: apptoken.OutcomeMissing, Reason: apptoken.ReasonNoValue}},
+		{"/orders", conformance.WrongToken, apptoken.Decision{Outcome: apptoken.OutcomeInvalid, Reason: apptoken.ReasonMismatch}},
+		{"/no/route", conformance.WrongToken, apptoken.Decision{Outcome: apptoken.OutcomeInvalid, Reason: apptoken.ReasonMismatch}},
+	} {
+		got = nil
+		rec := serve(h, http.MethodPost, c.path, c.token)
+		if rec.Code != http.StatusUnauthorized || rec.Body.String() != "custom "+c.want.String() {
+			t.Errorf("%s, token %q: got %d %q, want 401 %q", c.path, c.token, rec.Code, rec.Body, "custom "+c.want.String())
+		}
+		if len(got) != 1 || got[0] != c.want {
+			t.Errorf("%s, token %q: handler called with %v, want [%v]", c.path, c.token, got, c.want)
+		}
+	}
+
+	got = nil
+	if rec := serve(h, http.MethodPost, "/orders", conformance.Token); rec.Code != http.StatusOK || len(got) != 0 {
+		t.Errorf("valid token: got %d, handler called %d times; want 200 and no call", rec.Code, len(got))
+	}
+}
+
+// An error handler's error goes to echo's HTTPErrorHandler.
+func TestErrorHandlerReturnsError(t *testing.T) {
+	e := router(apptokenecho.Middleware(newVerifier(t), apptokenecho.WithErrorHandler(
+		func(c echo.Context, d apptoken.Decision) error {
+			return echo.NewHTTPError(http.StatusUnauthorized, "from the error handler: "+d.Reason.String())
+		})))
+	var seen error
+	e.HTTPErrorHandler = func(err error, c echo.Context) {
+		seen = err
+		e.DefaultHTTPErrorHandler(err, c)
+	}
+	rec := serve(e, http.MethodPost, "/orders", "")
+	var he *echo.HTTPError
+	if !errors.As(seen, &he) || he.Code != http.StatusUnauthorized {
+		t.Fatalf("HTTPErrorHandler saw %v, want the handler's 401 error", seen)
+	}
+	if rec.Code != http.StatusUnauthorized || rec.Body.String() != `{"message":"from the error handler: no_value"}`+"\n" {
+		t.Errorf("got %d %q", rec.Code, rec.Body)
+	}
+}
+
+// An error handler that writes nothing must not turn a rejection into
+// net/http's default 200.
+func TestErrorHandlerWritingNothing(t *testing.T) {
+	for _, h := range []func(echo.Context, apptoken.Decision) error{
+		nil,
+		func(echo.Context, apptoken.Decision) error { return nil },
+	} {
+		r := router(apptokenecho.Middleware(newVerifier(t), apptokenecho.WithErrorHandler(h), nil))
+		for _, path := range []string{"/orders", "/no/route"} {
+			rec := serve(r, http.MethodPost, path, "")
+			if rec.Code != apptoken.RejectionStatus || rec.Body.String() != apptoken.RejectionBody {
+				t.Errorf("POST %s: got %d %q, want the standard rejection", path, rec.Code, rec.Body)
+			}
+			if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
+				t.Errorf("POST %s: Cache-Control %q, want no-store", path, cc)
+			}
+		}
+	}
+}
+
+func TestNilVerifierRejects(t *testing.T) {
+	h := router(apptokenecho.Middleware(nil))
+	for _, path := range []string{"/orders", "/healthz", "/no/route"} {
+		rec := serve(h, http.MethodGet, path, conformance.Token)
+		if rec.Code != http.StatusUnauthorized || rec.Body.String() != apptoken.RejectionBody {
+			t.Errorf("GET %s: got %d %q, want 401 and the standard rejection", path, rec.Code, rec.Body)
+		}
+	}
+}
+
+// TestAcceptPathAllocs checks that the middleware adds no allocation to an
+// accepted request beyond the one that echo makes for any middleware that
+// wraps the next handler (it applies Use middleware anew per request).
+func TestAcceptPathAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector")
+	}
+	v := newVerifier(t)
+	ok := func(c echo.Context) error { return c.NoContent(http.StatusOK) }
+	build := func(mw ...echo.MiddlewareFunc) *echo.Echo {
+		e := echo.New()
+		e.Use(mw...)
+		e.POST("/orders", ok)
+		return e
+	}
+	wrapping := func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error { return next(c) }
+	}
+	req := httptest.NewRequest(http.MethodPost, "/orders", nil)
+	w := discardWriter{h: http.Header{}}
+	run := func(h http.Handler) float64 {
+		return testing.AllocsPerRun(200, func() {
+			req.Header[apptoken.CanonicalHeaderName] = tokenValue
+			h.ServeHTTP(w, req)
+		})
+	}
+	none, base, got := run(build()), run(build(wrapping)), run(build(apptokenecho.Middleware(v)))
+	t.Logf("allocs per accepted request: %v with the middleware, %v with a pass-through middleware, %v with none", got, base, none)
+	if got > base {
+		t.Errorf("the middleware adds %v allocations per accepted request over a pass-through middleware", got-base)
+	}
+	if req.Header[apptoken.CanonicalHeaderName] != nil {
+		t.Errorf("the token header is still on the request")
+	}
+}
+
+var tokenValue = []string{conformance.Token}
+
+type discardWriter struct{ h http.Header }
+
+func (d discardWriter) Header() http.Header       { return d.h }
+func (discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (discardWriter) WriteHeader(int)             {}
+
+func BenchmarkMiddleware(b *testing.B) {
+	e := echo.New()
+	e.Use(apptokenecho.Middleware(newVerifier(b)))
+	e.POST("/orders", func(c echo.Context) error { return c.NoContent(http.StatusOK) })
+	req := httptest.NewRequest(http.MethodPost, "/orders", nil)
+	w := discardWriter{h: http.Header{}}
+	b.Run("accept", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			req.Header[apptoken.CanonicalHeaderName] = tokenValue
+			e.ServeHTTP(w, req)
+		}
+	})
+	b.Run("reject", func(b *testing.B) {
+		wrong := []string{conformance.WrongToken}
+		b.ReportAllocs()
+		for b.Loop() {
+			req.Header[apptoken.CanonicalHeaderName] = wrong
+			e.ServeHTTP(w, req)
+		}
+	})
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package apptokenecho_test
+
+const raceEnabled = false
