@@ -1,0 +1,55 @@
+// Package apptokenfiber checks the app API token that a Dapr sidecar (daprd)
+// sends to its application, as fiber (v2) middleware.
+//
+// It only translates: it reads every value of the dapr-api-token header
+// with fasthttp's zero-copy PeekAll, takes the path exactly as the client
+// sent it (fasthttp's URI.PathOriginal: without the query string, neither
+// decoded nor cleaned, unlike the normalised path fasthttp routes on), and
+// asks the core package's [apptoken.Verifier.VerifyBytes]. On an accepted
+// request it removes the token header before the next handler runs,
+// unless [apptoken.WithKeepHeader] was given.
+//
+//	import (
+//		apptoken "github.com/apptoken-go/apptoken/core"
+//		apptokenfiber "github.com/apptoken-go/apptoken/adapters/fiber"
+//		"github.com/gofiber/fiber/v2"
+//	)
+//
+//	v, err := apptoken.New() // APP_API_TOKEN, or the file named by APP_API_TOKEN_FILE
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	defer v.Close()
+//	app := fiber.New()
+//	app.Use(apptokenfiber.Middleware(v)) // before any route
+//	app.Post("/orders", createOrder)
+//
+// Middleware given to App.Use before the routes runs for every request
+// fiber routes, those without a matching route included, so such a request
+// without a valid token gets 401, not fiber's 404. A rejected request is
+// answered 401 with the core's JSON body in Dapr's error shape and
+// Cache-Control: no-store, the same for a missing and a wrong token;
+// [WithErrorHandler] replaces the answer.
+//
+// # What fiber and fasthttp answer before any middleware
+//
+//   - Request headers larger than fiber.Config.ReadBufferSize (4096 bytes by
+//     default) are answered 431 by fasthttp before fiber runs. Nothing is let
+//     through, but such a request never reaches the middleware. daprd's own
+//     requests fit easily; raise ReadBufferSize if the application takes
+//     large headers.
+//   - A method fiber does not know (not in fiber.Config.RequestMethods, which
+//     defaults to the standard methods; methods are case-sensitive, so "get"
+//     is unknown too) is answered 400 "Invalid http method" before any
+//     handler or middleware runs.
+//   - fasthttp keeps the request's raw header block: a handler that reads
+//     Request().Header.RawHeaders() still sees the token after the header
+//     was removed. Use the parsed header, which no longer has it.
+//   - With fiber.Config{DisableHeaderNormalizing: true}, fasthttp matches
+//     header names exactly as sent: only the spelling "Dapr-Api-Token",
+//     which daprd sends over HTTP/1.1, is then seen and removed, and a value
+//     sent under any other spelling is neither checked nor removed. Keep
+//     normalizing on.
+//
+// A nil *apptoken.Verifier rejects every request.
+package apptokenfiber

@@ -1,0 +1,310 @@
+package apptokenfiber_test
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	apptokenfiber "github.com/apptoken-go/apptoken/adapters/fiber"
+	apptoken "github.com/apptoken-go/apptoken/core"
+	"github.com/apptoken-go/apptoken/core/conformance"
+	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
+)
+
+// readBufferSize is large enough for the conformance table's 64 KiB header
+// values to reach the middleware; with fiber's default (4096), fasthttp
+// answers 431 before fiber runs. The 1 MiB case still gets that 431.
+const readBufferSize = 128 << 10
+
+// seen is the handler of every route: 200 with conformance.SeenBody of the
+// token values it sees, like conformance.Handler for net/http.
+func seen(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderContentType, "text/plain")
+	return c.SendString(conformance.SeenBody(len(c.Request().Header.PeekAll(apptoken.HeaderName))))
+}
+
+// newApp is the app the tests run: the middleware in front of every route
+// of the conformance table.
+func newApp(mw fiber.Handler, config ...fiber.Config) *fiber.App {
+	cfg := fiber.Config{DisableStartupMessage: true, ReadBufferSize: readBufferSize}
+	if len(config) > 0 {
+		cfg = config[0]
+	}
+	app := fiber.New(cfg)
+	app.Use(mw)
+	for _, rt := range conformance.Routes {
+		app.Add(rt.Method, rt.Path, seen)
+	}
+	return app
+}
+
+// listen serves app on a loopback port until the test ends.
+func listen(t *testing.T, app *fiber.App) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- app.Listener(ln) }()
+	t.Cleanup(func() {
+		if err := app.ShutdownWithTimeout(5 * time.Second); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		if err := <-done; err != nil {
+			t.Errorf("listener: %v", err)
+		}
+	})
+	return ln.Addr().String()
+}
+
+// frameworkRefuses lists the conformance cases that fiber answers itself
+// before any middleware can run, and why. They are run as they are, except
+// that the framework's own refusal is accepted as for a malformed request:
+// a 4xx other than 404, and the verifier never consulted. Each of them is
+// also asserted exactly by TestFiberRefusesUnknownMethods, so a fiber
+// release that changes this makes that test fail.
+var frameworkRefuses = map[string]string{
+	"unknown method": "fiber answers 400 \"Invalid http method\" to a method outside Config.RequestMethods before routing",
+}
+
+func TestConformance(t *testing.T) {
+	start := func(t *testing.T, v *apptoken.Verifier) string {
+		return listen(t, newApp(apptokenfiber.Middleware(v)))
+	}
+	for _, c := range conformance.Cases() {
+		t.Run(c.Name, func(t *testing.T) {
+			if why, ok := frameworkRefuses[c.Name]; ok {
+				t.Logf("framework refusal accepted: %s", why)
+				c.Malformed = true
+			}
+			conformance.RunCase(t, start, c)
+		})
+	}
+}
+
+func TestFiberRefusesUnknownMethods(t *testing.T) {
+	var decided int
+	v := newVerifier(t, apptoken.WithDecisionHook(func(apptoken.Decision, string, string) { decided++ }))
+	addr := listen(t, newApp(apptokenfiber.Middleware(v)))
+	for _, method := range []string{"BREW", "get"} {
+		resp, body, err := conformance.Send(addr, method, "/orders", []conformance.Header{{Name: "Dapr-Api-Token", Value: conformance.Token}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusBadRequest || string(body) != "Invalid http method" || decided != 0 {
+			t.Errorf("%s /orders: %d %q after %d decisions; fiber used to answer 400 \"Invalid http method\" before any middleware",
+				method, resp.StatusCode, body, decided)
+		}
+	}
+}
+
+func newVerifier(t testing.TB, opts ...apptoken.Option) *apptoken.Verifier {
+	t.Helper()
+	v, err := apptoken.New(append([]apptoken.Option{apptoken.WithTokens(conformance.Token), apptoken.WithEventHook(nil)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = v.Close() })
+	return v
+}
+
+// call sends one request through app.Test (fiber's whole stack, in process).
+func call(t *testing.T, app *fiber.App, method, path, token string) (int, string) {
+	t.Helper()
+	req := httptest.NewRequest(method, path, nil)
+	if token != "" {
+		req.Header.Set(apptoken.HeaderName, token)
+	}
+	resp, err := app.Test(req, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode == http.StatusUnauthorized && string(body) == apptoken.RejectionBody {
+		if ct, cc := resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"); ct != apptoken.RejectionContentType || cc != "no-store" {
+			t.Errorf("%s %s: rejected with Content-Type %q and Cache-Control %q", method, path, ct, cc)
+		}
+	}
+	return resp.StatusCode, string(body)
+}
+
+func TestErrorHandler(t *testing.T) {
+	var got []apptoken.Decision
+	app := newApp(apptokenfiber.Middleware(newVerifier(t), apptokenfiber.WithErrorHandler(
+		func(c *fiber.Ctx, d apptoken.Decision) error {
+			got = append(got, d)
+			return c.Status(http.StatusUnauthorized).SendString("custom " + d.String())
+		})))
+
+	for _, c := range []struct {
+		path, token string
+		want        apptoken.Decision
+	}{
+		{"/orders", "", apptoken.Decision{Outcome: apptoken.OutcomeMissing, Reason: apptoken.ReasonNoValue}},
+		{"/orders", conformance.WrongToken, apptoken.Decision{Outcome: apptoken.OutcomeInvalid, Reason: apptoken.ReasonMismatch}},
+		{"/no/route", conformance.WrongToken, apptoken.Decision{Outcome: apptoken.OutcomeInvalid, Reason: apptoken.ReasonMismatch}},
+	} {
+		got = nil
+		status, body := call(t, app, http.MethodPost, c.path, c.token)
+		if status != http.StatusUnauthorized || body != "custom "+c.want.String() {
+			t.Errorf("%s, token %q: got %d %q, want 401 %q", c.path, c.token, status, body, "custom "+c.want.String())
+		}
+		if len(got) != 1 || got[0] != c.want {
+			t.Errorf("%s, token %q: handler called with %v, want [%v]", c.path, c.token, got, c.want)
+		}
+	}
+
+	got = nil
+	if status, _ := call(t, app, http.MethodPost, "/orders", conformance.Token); status != http.StatusOK || len(got) != 0 {
+		t.Errorf("valid token: got %d, handler called %d times; want 200 and no call", status, len(got))
+	}
+}
+
+// An error handler's error goes to fiber's ErrorHandler.
+func TestErrorHandlerReturnsError(t *testing.T) {
+	app := newApp(apptokenfiber.Middleware(newVerifier(t), apptokenfiber.WithErrorHandler(
+		func(c *fiber.Ctx, d apptoken.Decision) error {
+			return fiber.NewError(http.StatusUnauthorized, "from the error handler: "+d.Reason.String())
+		})))
+	if status, body := call(t, app, http.MethodPost, "/orders", ""); status != http.StatusUnauthorized || body != "from the error handler: no_value" {
+		t.Errorf("got %d %q", status, body)
+	}
+}
+
+// An error handler that writes nothing must not turn a rejection into
+// fiber's default 200.
+func TestErrorHandlerWritingNothing(t *testing.T) {
+	for _, h := range []func(*fiber.Ctx, apptoken.Decision) error{
+		nil,
+		func(*fiber.Ctx, apptoken.Decision) error { return nil },
+	} {
+		app := newApp(apptokenfiber.Middleware(newVerifier(t), apptokenfiber.WithErrorHandler(h), nil))
+		for _, path := range []string{"/orders", "/no/route"} {
+			if status, body := call(t, app, http.MethodPost, path, ""); status != apptoken.RejectionStatus || body != apptoken.RejectionBody {
+				t.Errorf("POST %s: got %d %q, want the standard rejection", path, status, body)
+			}
+		}
+	}
+}
+
+func TestNilVerifierRejects(t *testing.T) {
+	app := newApp(apptokenfiber.Middleware(nil))
+	for _, path := range []string{"/orders", "/healthz", "/no/route"} {
+		if status, body := call(t, app, http.MethodGet, path, conformance.Token); status != http.StatusUnauthorized || body != apptoken.RejectionBody {
+			t.Errorf("GET %s: got %d %q, want 401 and the standard rejection", path, status, body)
+		}
+	}
+}
+
+// The path is matched as sent: fiber routes "/HEALTHZ" and "/healthz/" to
+// the /healthz route (it is case-insensitive and lenient about a trailing
+// slash by default), and fasthttp normalises "//healthz", "/%68ealthz" and
+// "/healthz/../orders" for routing, but none of them is the exempt path.
+func TestExemptionUsesPathAsSent(t *testing.T) {
+	var paths []string
+	v := newVerifier(t, apptoken.WithDecisionHook(func(_ apptoken.Decision, _, path string) {
+		paths = append(paths, strings.Clone(path))
+	}))
+	addr := listen(t, newApp(apptokenfiber.Middleware(v)))
+	for _, target := range []string{"/HEALTHZ", "/healthz/", "//healthz", "/%68ealthz", "/healthz/../orders", "/./healthz", "/healthz%3Fx"} {
+		paths = paths[:0]
+		resp, _, err := conformance.Send(addr, http.MethodGet, target, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("GET %s: %d, want 401", target, resp.StatusCode)
+		}
+		if len(paths) != 1 || paths[0] != target {
+			t.Errorf("GET %s: the verifier saw paths %q, want the target as sent", target, paths)
+		}
+	}
+	paths = paths[:0]
+	if resp, _, err := conformance.Send(addr, http.MethodGet, "/healthz?x=/../y#z", nil); err != nil || resp.StatusCode != http.StatusOK || len(paths) != 1 || paths[0] != "/healthz" {
+		t.Errorf("GET /healthz with a query: %v %v, verifier saw %q; want 200 and the path without the query", err, resp, paths)
+	}
+}
+
+// With DisableHeaderNormalizing, only the spelling daprd sends is seen.
+func TestDisableHeaderNormalizing(t *testing.T) {
+	app := newApp(apptokenfiber.Middleware(newVerifier(t)), fiber.Config{DisableStartupMessage: true, DisableHeaderNormalizing: true})
+	for _, c := range []struct {
+		name string
+		want int
+	}{
+		{"Dapr-Api-Token", http.StatusOK},
+		{"dapr-api-token", http.StatusUnauthorized},
+	} {
+		var ctx fasthttp.RequestCtx
+		ctx.Request.Header.DisableNormalizing()
+		ctx.Request.Header.SetMethod(http.MethodPost)
+		ctx.Request.SetRequestURI("/orders")
+		ctx.Request.Header.Set(c.name, conformance.Token)
+		app.Handler()(&ctx)
+		if got := ctx.Response.StatusCode(); got != c.want {
+			t.Errorf("token sent as %q: %d, want %d", c.name, got, c.want)
+		}
+	}
+}
+
+// TestAcceptPathAllocs checks, through app.Handler() with a reused
+// fasthttp.RequestCtx, that the middleware adds no allocation to an
+// accepted request compared with a pass-through middleware.
+func TestAcceptPathAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector")
+	}
+	v := newVerifier(t)
+	build := func(mw fiber.Handler) fasthttp.RequestHandler {
+		app := fiber.New(fiber.Config{DisableStartupMessage: true})
+		app.Use(mw)
+		app.Post("/orders", func(c *fiber.Ctx) error { return c.SendStatus(http.StatusOK) })
+		return app.Handler()
+	}
+	var ctx fasthttp.RequestCtx
+	run := func(h fasthttp.RequestHandler) float64 {
+		return testing.AllocsPerRun(200, func() {
+			ctx.Request.Header.SetMethod(http.MethodPost)
+			ctx.Request.SetRequestURI("/orders")
+			ctx.Request.Header.Set(apptoken.HeaderName, conformance.Token)
+			ctx.Response.Reset()
+			h(&ctx)
+		})
+	}
+	base := run(build(func(c *fiber.Ctx) error { return c.Next() }))
+	got := run(build(apptokenfiber.Middleware(v)))
+	t.Logf("allocs per accepted request: %v with the middleware, %v with a pass-through middleware", got, base)
+	if got > base {
+		t.Errorf("the middleware adds %v allocations per accepted request", got-base)
+	}
+	if ctx.Response.StatusCode() != http.StatusOK || ctx.Request.Header.Peek(apptoken.HeaderName) != nil {
+		t.Errorf("status %d, token header %q; want 200 and no header", ctx.Response.StatusCode(), ctx.Request.Header.Peek(apptoken.HeaderName))
+	}
+}
+
+func BenchmarkMiddleware(b *testing.B) {
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app.Use(apptokenfiber.Middleware(newVerifier(b)))
+	app.Post("/orders", func(c *fiber.Ctx) error { return c.SendStatus(http.StatusOK) })
+	h := app.Handler()
+	for _, c := range []struct{ name, token string }{{"accept", conformance.Token}, {"reject", conformance.WrongToken}} {
+		b.Run(c.name, func(b *testing.B) {
+			var ctx fasthttp.RequestCtx
+			b.ReportAllocs()
+			for b.Loop() {
+				ctx.Request.Header.SetMethod(http.MethodPost)
+				ctx.Request.SetRequestURI("/orders")
+				ctx.Request.Header.Set(apptoken.HeaderName, c.token)
+				ctx.Response.Reset()
+				h(&ctx)
+			}
+		})
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package apptokenfiber_test
+
+const raceEnabled = false
