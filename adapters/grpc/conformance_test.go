@@ -160,7 +160,7 @@ func (srv *server) h2call(t testing.TB, method string, fields []hpack.HeaderFiel
 	if err != nil {
 		return res, err
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	_ = conn.SetDeadline(time.Now().Add(20 * time.Second))
 	if _, err := conn.Write([]byte(http2.ClientPreface)); err != nil {
 		return res, err

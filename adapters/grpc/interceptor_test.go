@@ -29,13 +29,12 @@ var modes = []struct {
 }
 
 var (
-	accepted   = apptoken.Decision{Outcome: apptoken.OutcomeAccepted, Reason: apptoken.ReasonMatch}
-	exempt     = apptoken.Decision{Outcome: apptoken.OutcomeExempt, Reason: apptoken.ReasonExempt}
-	noValue    = apptoken.Decision{Outcome: apptoken.OutcomeMissing, Reason: apptoken.ReasonNoValue}
-	mismatch   = apptoken.Decision{Outcome: apptoken.OutcomeInvalid, Reason: apptoken.ReasonMismatch}
-	tooLong    = apptoken.Decision{Outcome: apptoken.OutcomeInvalid, Reason: apptoken.ReasonTooLong}
-	tooMany    = apptoken.Decision{Outcome: apptoken.OutcomeInvalid, Reason: apptoken.ReasonTooManyValues}
-	noVerifier = apptoken.Decision{Outcome: apptoken.OutcomeInvalid, Reason: apptoken.ReasonNoVerifier}
+	accepted = apptoken.Decision{Outcome: apptoken.OutcomeAccepted, Reason: apptoken.ReasonMatch}
+	exempt   = apptoken.Decision{Outcome: apptoken.OutcomeExempt, Reason: apptoken.ReasonExempt}
+	noValue  = apptoken.Decision{Outcome: apptoken.OutcomeMissing, Reason: apptoken.ReasonNoValue}
+	mismatch = apptoken.Decision{Outcome: apptoken.OutcomeInvalid, Reason: apptoken.ReasonMismatch}
+	tooLong  = apptoken.Decision{Outcome: apptoken.OutcomeInvalid, Reason: apptoken.ReasonTooLong}
+	tooMany  = apptoken.Decision{Outcome: apptoken.OutcomeInvalid, Reason: apptoken.ReasonTooManyValues}
 )
 
 // tokenCases are the token values a call can present.

@@ -66,7 +66,7 @@ func parseConfig(args []string, out io.Writer) (config, error) {
 	fs.BoolVar(&c.legacy, "legacy-sidecar", c.legacy,
 		"accept OnTopicEvent, OnBindingEvent and OnJobEvent without a token, for daprd older than v1.15.13 / v1.16.2 (insecure; also "+envLegacy+"=1)")
 	fs.Usage = func() {
-		fmt.Fprintf(out, "usage: orders [-legacy-sidecar]\n\n"+
+		_, _ = fmt.Fprintf(out, "usage: orders [-legacy-sidecar]\n\n"+
 			"A gRPC app for Dapr (daprd --app-protocol grpc) that checks the app API token.\n"+
 			"Token: the file named by APP_API_TOKEN_FILE, else APP_API_TOKEN.\n"+
 			"Listens on 127.0.0.1:$%s (default %s).\n\n", envPort, defaultPort)
@@ -99,7 +99,7 @@ func run(ctx context.Context, args []string, out io.Writer, ready func(net.Addr)
 		return fmt.Errorf("cannot start: %w (give the app the token daprd has in its APP_API_TOKEN, in %s or in a file named by %s)",
 			err, apptoken.DefaultEnvVar, apptoken.DefaultFileEnvVar)
 	}
-	defer v.Close()
+	defer func() { _ = v.Close() }()
 	if cfg.legacy {
 		log.Warn("INSECURE: legacy-sidecar mode is on: OnTopicEvent, OnBulkTopicEvent, OnBindingEvent and OnJobEvent are accepted WITHOUT a token; " +
 			"anyone who can reach the app port can inject messages, binding events and jobs. " +
@@ -137,7 +137,9 @@ func run(ctx context.Context, args []string, out io.Writer, ready func(net.Addr)
 		srv.Stop() // streams such as health Watch never end on their own
 		<-stopped
 	}
-	<-served
+	if err := <-served; err != nil {
+		return err
+	}
 	log.Info("stopped", "orders", a.orders.Load(), "events", a.events.Load())
 	return nil
 }
