@@ -1,0 +1,166 @@
+package harness
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// Recorder collects what each call actually did, per daprd version and app,
+// and renders it as a compact table. It is safe for concurrent use.
+type Recorder struct {
+	mu   sync.Mutex
+	rows []Result
+}
+
+// Result is one observation.
+type Result struct {
+	Version string // daprd version, e.g. "v1.18.0"
+	App     string // "gin", "echo", "fiber", "chi", "grpc", "grpc-legacy"
+	Call    string // what was done, e.g. "invoke via daprd"
+	Outcome string // what happened, e.g. "200, counted"
+	OK      bool   // whether it was what the test expects
+}
+
+// Add records an observation.
+func (r *Recorder) Add(version, app, call, outcome string, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.rows = append(r.rows, Result{version, app, call, outcome, ok})
+}
+
+// Len is the number of observations.
+func (r *Recorder) Len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.rows)
+}
+
+// Group is the column an app's results go in: the HTTP frameworks share one.
+func Group(app string) string {
+	switch {
+	case slices.Contains(HTTPApps, app):
+		return "http"
+	case app == "grpc-legacy":
+		return "grpc + legacy option"
+	default:
+		return app
+	}
+}
+
+// Table renders the observations as a Markdown table: one row per call, one
+// column per daprd version and protocol. When the apps of a column disagree,
+// the cell names each app's outcome. An outcome the test did not expect is
+// marked "UNEXPECTED".
+func (r *Recorder) Table(callOrder []string) string {
+	r.mu.Lock()
+	rows := slices.Clone(r.rows)
+	r.mu.Unlock()
+	if len(rows) == 0 {
+		return ""
+	}
+
+	type col struct{ version, group string }
+	var cols []col
+	var calls []string
+	appsIn := map[col][]string{}
+	cell := map[col]map[string]map[string]Result{} // col -> call -> app -> result
+	for _, x := range rows {
+		c := col{x.Version, Group(x.App)}
+		if _, ok := cell[c]; !ok {
+			cols = append(cols, c)
+			cell[c] = map[string]map[string]Result{}
+		}
+		if !slices.Contains(appsIn[c], x.App) {
+			appsIn[c] = append(appsIn[c], x.App)
+		}
+		if !slices.Contains(calls, x.Call) {
+			calls = append(calls, x.Call)
+		}
+		if cell[c][x.Call] == nil {
+			cell[c][x.Call] = map[string]Result{}
+		}
+		cell[c][x.Call][x.App] = x
+	}
+	groupRank := func(g string) int {
+		return slices.Index([]string{"http", "grpc", "grpc + legacy option"}, g)
+	}
+	slices.SortStableFunc(cols, func(a, b col) int {
+		if a.version != b.version {
+			return strings.Compare(a.version, b.version)
+		}
+		return groupRank(a.group) - groupRank(b.group)
+	})
+	rank := func(call string) int {
+		if i := slices.Index(callOrder, call); i >= 0 {
+			return i
+		}
+		return len(callOrder)
+	}
+	slices.SortStableFunc(calls, func(a, b string) int { return rank(a) - rank(b) })
+
+	var b strings.Builder
+	b.WriteString("| call |")
+	for _, c := range cols {
+		apps := appsIn[c]
+		slices.SortFunc(apps, func(x, y string) int { return appRank(x) - appRank(y) })
+		fmt.Fprintf(&b, " daprd %s, %s (%s) |", c.version, c.group, strings.Join(apps, ", "))
+	}
+	b.WriteString("\n|---|")
+	for range cols {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
+	for _, call := range calls {
+		fmt.Fprintf(&b, "| %s |", call)
+		for _, c := range cols {
+			fmt.Fprintf(&b, " %s |", renderCell(appsIn[c], cell[c][call]))
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func appRank(app string) int {
+	if i := slices.Index(HTTPApps, app); i >= 0 {
+		return i
+	}
+	return len(HTTPApps)
+}
+
+func renderCell(apps []string, byApp map[string]Result) string {
+	if len(byApp) == 0 {
+		return "n/a"
+	}
+	mark := func(x Result) string {
+		s := strings.ReplaceAll(x.Outcome, "|", "/")
+		if !x.OK {
+			s = "UNEXPECTED: " + s
+		}
+		return s
+	}
+	same := len(byApp) == len(apps)
+	var first *Result
+	for _, a := range apps {
+		x, ok := byApp[a]
+		if !ok {
+			continue
+		}
+		if first == nil {
+			first = &x
+		} else if x.Outcome != first.Outcome || x.OK != first.OK {
+			same = false
+		}
+	}
+	if same {
+		return mark(*first)
+	}
+	var parts []string
+	for _, a := range apps {
+		if x, ok := byApp[a]; ok {
+			parts = append(parts, a+": "+mark(x))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
