@@ -99,7 +99,8 @@ func TestTableGroupsAgreeingApps(t *testing.T) {
 	r.Add("v1.18.0", "grpc", "invoke", "200", true)
 	got := r.Table([]string{"invoke", "direct"})
 	for _, want := range []string{
-		"| call | daprd v1.18.0, http (gin, echo, fiber, chi) | daprd v1.18.0, grpc (grpc) |",
+		"| call | v1.18.0 http | v1.18.0 grpc |",
+		"http = gin, echo, fiber, chi; grpc = grpc.",
 		"| invoke | 200 | 200 |",
 		"| direct | gin: 401; chi: UNEXPECTED: 200 | n/a |",
 	} {

@@ -43,7 +43,7 @@ func Group(app string) string {
 	case slices.Contains(HTTPApps, app):
 		return "http"
 	case app == "grpc-legacy":
-		return "grpc + legacy option"
+		return "grpc+legacy"
 	default:
 		return app
 	}
@@ -84,7 +84,7 @@ func (r *Recorder) Table(callOrder []string) string {
 		cell[c][x.Call][x.App] = x
 	}
 	groupRank := func(g string) int {
-		return slices.Index([]string{"http", "grpc", "grpc + legacy option"}, g)
+		return slices.Index([]string{"http", "grpc", "grpc+legacy"}, g)
 	}
 	slices.SortStableFunc(cols, func(a, b col) int {
 		if a.version != b.version {
@@ -102,10 +102,20 @@ func (r *Recorder) Table(callOrder []string) string {
 
 	var b strings.Builder
 	b.WriteString("| call |")
+	groupApps := map[string][]string{}
+	var groups []string
 	for _, c := range cols {
 		apps := appsIn[c]
 		slices.SortFunc(apps, func(x, y string) int { return appRank(x) - appRank(y) })
-		fmt.Fprintf(&b, " daprd %s, %s (%s) |", c.version, c.group, strings.Join(apps, ", "))
+		fmt.Fprintf(&b, " %s %s |", c.version, c.group)
+		if !slices.Contains(groups, c.group) {
+			groups = append(groups, c.group)
+		}
+		for _, a := range apps {
+			if !slices.Contains(groupApps[c.group], a) {
+				groupApps[c.group] = append(groupApps[c.group], a)
+			}
+		}
 	}
 	b.WriteString("\n|---|")
 	for range cols {
@@ -119,6 +129,14 @@ func (r *Recorder) Table(callOrder []string) string {
 		}
 		b.WriteString("\n")
 	}
+	b.WriteString("\nColumns: daprd version and app protocol; ")
+	for i, g := range groups {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%s = %s", g, strings.Join(groupApps[g], ", "))
+	}
+	b.WriteString(". A cell holds one outcome when every app of its column agrees, else one per app.\n")
 	return b.String()
 }
 
