@@ -1,0 +1,56 @@
+// Command echo is the "orders" example service on echo, behind the
+// apptoken middleware. Run it from the repository root:
+//
+//	APP_API_TOKEN=$(openssl rand -base64 32) go run ./examples/echo
+package main
+
+import (
+	"errors"
+	"io"
+	"net/http"
+
+	apptokenecho "github.com/apptoken-go/apptoken/adapters/echo"
+	"github.com/apptoken-go/apptoken/examples/internal/orders"
+	"github.com/labstack/echo/v4"
+)
+
+func main() {
+	log := orders.Logger()
+	v := orders.MustVerifier(log)
+	var stats orders.Stats
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.Use(apptokenecho.Middleware(v))
+
+	e.GET(orders.HealthPath, func(c echo.Context) error {
+		return c.JSONBlob(http.StatusOK, orders.Healthy)
+	})
+	e.POST(orders.OrdersPath, func(c echo.Context) error {
+		body, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, orders.MaxBody))
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			return echo.ErrStatusRequestEntityTooLarge
+		case err != nil:
+			return echo.ErrBadRequest
+		case !orders.IsOrder(body):
+			return c.JSONBlob(http.StatusBadRequest, orders.NotJSON)
+		}
+		stats.Order()
+		return c.JSONBlob(http.StatusOK, body)
+	})
+	e.GET(orders.SubscribePath, func(c echo.Context) error {
+		return c.JSONBlob(http.StatusOK, orders.Subscriptions)
+	})
+	e.POST(orders.EventsPath, func(c echo.Context) error {
+		_, _ = io.Copy(io.Discard, http.MaxBytesReader(c.Response(), c.Request().Body, orders.MaxBody))
+		stats.Event()
+		return c.JSONBlob(http.StatusOK, orders.EventAck)
+	})
+	e.GET(orders.StatsPath, func(c echo.Context) error {
+		return c.JSONBlob(http.StatusOK, stats.JSON())
+	})
+
+	orders.ServeHTTP(log, "echo", v, &stats, e)
+}

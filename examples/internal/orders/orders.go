@@ -1,0 +1,175 @@
+// Package orders holds what the example "orders" services share, whatever
+// their framework: the listening address, the verifier, the logger, the
+// counters and the fixed JSON answers.
+package orders
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	apptoken "github.com/apptoken-go/apptoken/core"
+)
+
+// DefaultPort is the port served when APP_PORT is unset: the app port
+// daprd is usually given (--app-port 3000).
+const DefaultPort = "3000"
+
+// MaxBody bounds the request bodies the services read.
+const MaxBody = 1 << 20
+
+// Fixed answers.
+var (
+	Subscriptions = []byte(`[{"pubsubname":"pubsub","topic":"orders","route":"/events/orders"}]`)
+	EventAck      = []byte(`{"status":"SUCCESS"}`)
+	Healthy       = []byte(`{"status":"ok"}`)
+	NotJSON       = []byte(`{"error":"the order must be a JSON document"}`)
+)
+
+// Routes served by every example. Only HealthPath is exempt.
+const (
+	HealthPath    = "/healthz"
+	OrdersPath    = "/orders"
+	SubscribePath = "/dapr/subscribe"
+	EventsPath    = "/events/orders"
+	StatsPath     = "/stats"
+)
+
+// Logger returns the services' logger, text lines on stderr, and makes it
+// slog's default, which the library's events (token reloads) go to.
+func Logger() *slog.Logger {
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	slog.SetDefault(log)
+	return log
+}
+
+// Addr is the address served: 127.0.0.1:$APP_PORT (default 3000).
+func Addr() (string, error) {
+	port := os.Getenv("APP_PORT")
+	if port == "" {
+		port = DefaultPort
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return "", fmt.Errorf("APP_PORT=%q is not a port number", port)
+	}
+	return net.JoinHostPort("127.0.0.1", port), nil
+}
+
+// Fail logs err and exits with status 1.
+func Fail(log *slog.Logger, err error) {
+	log.Error("orders app cannot start", "error", err.Error())
+	os.Exit(1)
+}
+
+// MustVerifier returns the verifier built with the library's defaults: the
+// file named by APP_API_TOKEN_FILE (reloaded when it changes) if that is
+// set, else APP_API_TOKEN. When there is no valid token it exits with
+// status 1 and the library's message, which names the variable. Rejected
+// requests are logged with their method, path and reason, never a token.
+func MustVerifier(log *slog.Logger) *apptoken.Verifier {
+	v, err := apptoken.New(apptoken.WithDecisionHook(logRejections(log)))
+	if err != nil {
+		Fail(log, err)
+	}
+	return v
+}
+
+// maxLoggedPath bounds the path a log line quotes.
+const maxLoggedPath = 256
+
+func logRejections(log *slog.Logger) func(apptoken.Decision, string, string) {
+	return func(d apptoken.Decision, method, path string) {
+		if d.Allowed() {
+			return
+		}
+		if len(path) > maxLoggedPath {
+			path = path[:maxLoggedPath] + "..."
+		}
+		// slog copies nothing it is given past this call, as the hook requires.
+		log.Warn("request rejected", "method", method, "path", path,
+			"outcome", d.Outcome.String(), "reason", d.Reason.String())
+	}
+}
+
+// Stats counts the orders and the events received.
+type Stats struct {
+	orders, events atomic.Int64
+}
+
+// Order counts an order.
+func (s *Stats) Order() { s.orders.Add(1) }
+
+// Event counts an event delivery.
+func (s *Stats) Event() { s.events.Add(1) }
+
+// JSON is the answer to GET /stats: {"orders":N,"events":M}.
+func (s *Stats) JSON() []byte {
+	b, _ := json.Marshal(struct {
+		Orders int64 `json:"orders"`
+		Events int64 `json:"events"`
+	}{s.orders.Load(), s.events.Load()})
+	return b
+}
+
+// IsOrder reports whether body is acceptable as an order: a JSON document.
+func IsOrder(body []byte) bool { return json.Valid(body) }
+
+// Listen opens the listener on Addr and logs where the service listens.
+func Listen(log *slog.Logger, framework string) net.Listener {
+	addr, err := Addr()
+	if err != nil {
+		Fail(log, err)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		Fail(log, err)
+	}
+	log.Info("orders app listening", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String(), "framework", framework)
+	return ln
+}
+
+// SignalContext is done at the first SIGINT or SIGTERM.
+func SignalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+// ShutdownTimeout bounds the wait for requests in flight at shutdown.
+const ShutdownTimeout = 10 * time.Second
+
+// ServeHTTP serves h, an app built on net/http, until SIGINT or SIGTERM,
+// then shuts down gracefully, closes v and exits.
+func ServeHTTP(log *slog.Logger, framework string, v *apptoken.Verifier, stats *Stats, h http.Handler) {
+	ln := Listen(log, framework)
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ctx, stop := SignalContext()
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		Fail(log, err)
+	case <-ctx.Done():
+	}
+	log.Info("stopping")
+	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error("shutdown", "error", err.Error())
+	}
+	_ = v.Close()
+	log.Info("stopped", "stats", string(stats.JSON()))
+}
