@@ -36,7 +36,8 @@ func FuzzMiddleware(f *testing.F) {
 		if err != nil || !strings.HasPrefix(req.RequestURI, "/") {
 			return // refused by net/http before any handler, or not origin-form
 		}
-		want := allowed(req.Method, req.RequestURI, req.Header[apptoken.CanonicalHeaderName])
+		path, _, _ := strings.Cut(req.RequestURI, "?")
+		want := conformance.Allowed(req.Method, path, req.Header[apptoken.CanonicalHeaderName])
 
 		decisions.Store(0)
 		rec := httptest.NewRecorder()
@@ -54,24 +55,4 @@ func FuzzMiddleware(f *testing.F) {
 			t.Fatalf("%q %q: status %d %q, want 401 and the standard rejection", req.Method, req.RequestURI, rec.Code, rec.Body)
 		}
 	})
-}
-
-// allowed is the oracle: the documented rules, written out independently
-// of the core's code.
-func allowed(method, requestURI string, values []string) bool {
-	path, _, _ := strings.Cut(requestURI, "?")
-	if (method == http.MethodGet || method == http.MethodHead) && path == "/healthz" {
-		return true
-	}
-	if len(values) > apptoken.MaxValues {
-		return false
-	}
-	match := false
-	for _, v := range values {
-		if len(v) > apptoken.MaxTokenLength {
-			return false
-		}
-		match = match || v == conformance.Token
-	}
-	return match
 }

@@ -63,29 +63,15 @@ func listen(t *testing.T, app *fiber.App) string {
 	return ln.Addr().String()
 }
 
-// frameworkRefuses lists the conformance cases that fiber answers itself
-// before any middleware can run, and why. They are run as they are, except
-// that the framework's own refusal is accepted as for a malformed request:
-// a 4xx other than 404, and the verifier never consulted. Each of them is
-// also asserted exactly by TestFiberRefusesUnknownMethods, so a fiber
-// release that changes this makes that test fail.
-var frameworkRefuses = map[string]string{
-	"unknown method": "fiber answers 400 \"Invalid http method\" to a method outside Config.RequestMethods before routing",
-}
-
+// TestConformance runs the table. fiber answers 400 "Invalid http method"
+// to a method outside Config.RequestMethods before routing, which the
+// table accepts as a framework refusal for the "unknown method" case;
+// TestFiberRefusesUnknownMethods asserts it exactly, so a fiber release
+// that changes this makes that test fail.
 func TestConformance(t *testing.T) {
-	start := func(t *testing.T, v *apptoken.Verifier) string {
+	conformance.Run(t, func(t *testing.T, v *apptoken.Verifier) string {
 		return listen(t, newApp(apptokenfiber.Middleware(v)))
-	}
-	for _, c := range conformance.Cases() {
-		t.Run(c.Name, func(t *testing.T) {
-			if why, ok := frameworkRefuses[c.Name]; ok {
-				t.Logf("framework refusal accepted: %s", why)
-				c.Malformed = true
-			}
-			conformance.RunCase(t, start, c)
-		})
-	}
+	})
 }
 
 func TestFiberRefusesUnknownMethods(t *testing.T) {

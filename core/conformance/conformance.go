@@ -153,7 +153,7 @@ func Cases() []Case {
 		// Methods.
 		{Name: "OPTIONS without token", Method: http.MethodOptions, Target: "/orders", Want: denied, Outcome: miss},
 		{Name: "HEAD on a protected route", Method: head, Target: "/orders", Want: denied, Outcome: miss},
-		{Name: "unknown method", Method: "BREW", Target: "/orders", Want: denied, Outcome: miss},
+		{Name: "unknown method", Method: "BREW", Target: "/orders", Want: denied, Outcome: miss, Malformed: true},
 		{Name: "lower-case get on /healthz", Method: "get", Target: "/healthz", Want: denied, Outcome: miss, Malformed: true},
 
 		// Exemptions: exact method and path only.
@@ -189,6 +189,30 @@ func Cases() []Case {
 		{Name: "JWT-shaped token", Method: post, Target: "/orders", Headers: tok(JWTToken), Options: []apptoken.Option{apptoken.WithTokens(JWTToken)}, Want: ok, Outcome: acc},
 		{Name: "JWT-shaped token truncated", Method: post, Target: "/orders", Headers: tok(JWTToken[:len(JWTToken)-1]), Options: []apptoken.Option{apptoken.WithTokens(JWTToken)}, Want: denied, Outcome: inv},
 	}
+}
+
+// Allowed is the oracle of fuzz targets: whether a request to a server set
+// up as [Run] sets it up (the verifier accepts [Token], default exemptions)
+// must be let through, given its method, its path exactly as sent (without
+// the query) and the values of its dapr-api-token header. It writes out the
+// documented rules independently of the core's code: GET or HEAD on exactly
+// /healthz, or at most MaxValues values, none longer than MaxTokenLength,
+// one of which equals the token.
+func Allowed(method, path string, values []string) bool {
+	if (method == http.MethodGet || method == http.MethodHead) && path == "/healthz" {
+		return true
+	}
+	if len(values) > apptoken.MaxValues {
+		return false
+	}
+	match := false
+	for _, v := range values {
+		if len(v) > apptoken.MaxTokenLength {
+			return false
+		}
+		match = match || v == Token
+	}
+	return match
 }
 
 // StartFunc starts the framework under test with the adapter's middleware
