@@ -116,7 +116,7 @@ func (p *pair) proxyCall(ctx context.Context, d *harness.Daprd, apiToken string)
 	if err != nil {
 		return "", err
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	md := metadata.Pairs("dapr-app-id", harness.AppID)
 	if apiToken != "" {
 		md.Append(harness.TokenHeader, apiToken)

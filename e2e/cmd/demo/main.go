@@ -61,7 +61,7 @@ func run() int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	defer os.RemoveAll(tmp)
+	defer func() { _ = os.RemoveAll(tmp) }()
 
 	progress("building the %s example", app)
 	bins, err := harness.BuildExamples(root, tmp, app)

@@ -101,7 +101,7 @@ func (a *App) grpcReady(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	// Any answer from the app's gRPC server means it is serving; whether the

@@ -71,7 +71,7 @@ func Do(ctx context.Context, method, url string, body []byte, headers map[string
 	if err != nil {
 		return Response{}, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		return Response{}, err

@@ -169,7 +169,7 @@ func (p *Proc) Stop(timeout time.Duration) {
 			select {
 			case <-p.done:
 			case <-time.After(timeout):
-				fmt.Fprintf(p.Log, "\n[harness] %s did not exit %v after SIGTERM; sending SIGKILL\n", p.Name, timeout)
+				_, _ = fmt.Fprintf(p.Log, "\n[harness] %s did not exit %v after SIGTERM; sending SIGKILL\n", p.Name, timeout)
 				_ = syscall.Kill(-pgid, syscall.SIGKILL)
 				<-p.done
 			}
