@@ -358,7 +358,7 @@ func Send(addr, method, target string, headers []Header) (*http.Response, []byte
 	resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: method})
 	if err != nil {
 		if we := <-werr; we != nil {
-			return nil, nil, fmt.Errorf("write: %v; read: %w", we, err)
+			return nil, nil, fmt.Errorf("write: %w; read: %w", we, err)
 		}
 		return nil, nil, err
 	}
