@@ -74,7 +74,7 @@ func (g *grpcAPI) call(ctx context.Context, method string, req []byte, values []
 		}
 	}
 	if st.Code() != codes.OK && st.Code() != codes.Unauthenticated {
-		return "", fmt.Errorf("%s: unexpected error: %v", method, err)
+		return "", fmt.Errorf("%s: unexpected error: %w", method, err)
 	}
 	return st.Code().String(), nil
 }
@@ -202,9 +202,13 @@ func spyProxiedTokens(t *testing.T, p *pair) []string {
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
 
+	addr, ok := lis.Addr().(*net.TCPAddr)
+	if !ok {
+		t.Fatalf("listener address %v is not TCP", lis.Addr())
+	}
 	d, err := harness.StartDaprd(context.Background(), harness.DaprdConfig{
 		Name: p.version + "/" + p.app + " daprd (in front of a spy)", Bin: p.bin, Root: p.root,
-		AppPort: lis.Addr().(*net.TCPAddr).Port, AppProtocol: harness.ProtoGRPC,
+		AppPort: addr.Port, AppProtocol: harness.ProtoGRPC,
 		AppToken: p.appToken, APIToken: p.apiToken,
 	})
 	if err != nil {

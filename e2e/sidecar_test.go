@@ -72,12 +72,6 @@ func TestMain(m *testing.M) {
 	if results.Len() > 0 {
 		table := results.Table(callOrder)
 		fmt.Printf("\n=== RESULTS (what each call did, per daprd version and app protocol)\n\n%s\n", table)
-		if path := os.Getenv("E2E_RESULTS"); path != "" {
-			if err := os.WriteFile(path, []byte(table), 0o644); err != nil {
-				fmt.Fprintf(os.Stderr, "writing %s: %v\n", path, err)
-				code = 1
-			}
-		}
 	}
 	os.Exit(code)
 }
@@ -109,7 +103,7 @@ func daprdBinary(t *testing.T, version, env string) string {
 	if bin == "" {
 		t.Skipf("%s is not set: it must name a daprd %s binary (scripts/e2e.sh sets it: `bash scripts/e2e.sh` or `make e2e`)", env, version)
 	}
-	out, err := exec.Command(bin, "--version").CombinedOutput()
+	out, err := exec.Command(bin, "--version").CombinedOutput() //nolint:gosec // the daprd binary named by DAPRD_1_14 / DAPRD_1_18, by design
 	if err != nil {
 		t.Fatalf("%s=%s: %s --version: %v\n%s", env, bin, filepath.Base(bin), err, out)
 	}
@@ -363,7 +357,7 @@ func subscribed(ctx context.Context, d *harness.Daprd, apiToken string) (bool, e
 		} `json:"subscriptions"`
 	}
 	if err := json.Unmarshal(resp.Body, &md); err != nil {
-		return false, fmt.Errorf("GET /v1.0/metadata: %v: %s", err, resp)
+		return false, fmt.Errorf("GET /v1.0/metadata: %w: %s", err, resp)
 	}
 	for _, s := range md.Subscriptions {
 		if s.PubsubName == "pubsub" && s.Topic == "orders" {
@@ -414,40 +408,58 @@ func (p *pair) testPublish(t *testing.T) {
 	before := p.mustStats(t)
 	mark := p.a.Log.Len()
 	dmark := p.d.Log.Len()
-	resp, err := publishVia(ctxT(t, 10*time.Second), p.d, p.apiToken, "publish-"+p.version+"-"+p.app)
-	if err != nil {
-		t.Fatalf("publish: %v", err)
+	// daprd lists the subscription (and logs the app healthy) a moment before
+	// it subscribes to the in-memory broker, which drops a message published
+	// with no subscriber. So a message that arrives nowhere within a few
+	// seconds is published again, at most three times; the count must then
+	// be exactly one, never more.
+	attempts := 0
+	arrived := func() bool {
+		if p.deliveryRejected() {
+			return p.api.rejections(p.a.Log.Since(mark), harness.MethodOnTopicEvent) > 0
+		}
+		return p.mustStats(t).Events > before.Events
 	}
-	if resp.Status != 204 {
-		p.record(t, callPublish, fmt.Sprintf("publish answered %s", resp), false, "204 from daprd")
-		return
+	for attempts < 3 {
+		attempts++
+		resp, err := publishVia(ctxT(t, 10*time.Second), p.d, p.apiToken, fmt.Sprintf("publish-%s-%s-%d", p.version, p.app, attempts))
+		if err != nil {
+			t.Fatalf("publish: %v", err)
+		}
+		if resp.Status != 204 {
+			p.record(t, callPublish, fmt.Sprintf("publish answered %s", resp), false, "204 from daprd")
+			return
+		}
+		deadline := time.Now().Add(3 * time.Second)
+		for !arrived() && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+		}
+		if arrived() {
+			break
+		}
+	}
+	if attempts > 1 {
+		t.Logf("published %d times: the first message(s) went nowhere (daprd not yet subscribed)", attempts)
 	}
 	if !p.deliveryRejected() {
-		p.waitEvents(t, before.Events+1, 15*time.Second)
 		// A moment more, to see that it is not delivered twice.
 		time.Sleep(300 * time.Millisecond)
-		got := p.mustStats(t).Events
-		delta := got - before.Events
+		delta := p.mustStats(t).Events - before.Events
 		p.record(t, callPublish, fmt.Sprintf("delivered, counted %d", delta), delta == 1, "delivered and counted once")
 		return
 	}
-	// The in-memory pub/sub retries 10 times, 100 ms apart: wait for that.
+	// The in-memory pub/sub of 1.14 retries 10 times, 100 ms apart: wait for that.
 	deadline := time.Now().Add(10 * time.Second)
-	var rejected int
-	for time.Now().Before(deadline) {
-		rejected = p.api.rejections(p.a.Log.Since(mark), harness.MethodOnTopicEvent)
-		if rejected >= 10 {
-			break
-		}
+	for p.api.rejections(p.a.Log.Since(mark), harness.MethodOnTopicEvent) < 10 && time.Now().Before(deadline) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	time.Sleep(500 * time.Millisecond)
-	rejected = p.api.rejections(p.a.Log.Since(mark), harness.MethodOnTopicEvent)
+	rejected := p.api.rejections(p.a.Log.Since(mark), harness.MethodOnTopicEvent)
 	delta := p.mustStats(t).Events - before.Events
 	daprdErrs := len(harness.GrepLines(p.d.Log.Since(dmark), "Unauthenticated"))
 	outcome := fmt.Sprintf("refused: no token sent; Unauthenticated ×%d (in-memory pub/sub retries), counted %d", rejected, delta)
 	p.record(t, callPublish, outcome, delta == 0 && rejected >= 2 && daprdErrs > 0,
-		"every delivery refused with Unauthenticated and retried by daprd, never counted")
+		"every delivery refused with Unauthenticated and retried, never counted")
 	t.Logf("daprd logged %d errors naming Unauthenticated after the publish", daprdErrs)
 }
 

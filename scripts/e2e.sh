@@ -6,7 +6,7 @@
 #
 # Gets both daprd binaries through scripts/daprd.sh (built once, then cached),
 # runs the suite, prints its results table, and fails if any test failed or
-# was skipped. E2E_RESULTS=FILE also writes the results table to FILE.
+# was skipped.
 #
 # The race detector is off: the code under test runs in the example apps,
 # separate processes built without it; in the test binary it would only watch

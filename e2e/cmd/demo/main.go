@@ -279,9 +279,9 @@ func status(resp harness.Response, err error) string {
 }
 
 func daprdVersion(bin string) (string, error) {
-	out, err := exec.Command(bin, "--version").Output()
+	out, err := exec.Command(bin, "--version").Output() //nolint:gosec // runs the daprd binary the caller named in DAPRD, by design
 	if err != nil {
-		return "", fmt.Errorf("%s --version: %v", bin, err)
+		return "", fmt.Errorf("%s --version: %w", bin, err)
 	}
 	return "v" + strings.TrimSpace(string(out)), nil
 }

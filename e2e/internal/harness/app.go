@@ -126,7 +126,11 @@ func waitReady(ctx context.Context, p *Proc, timeout time.Duration, ready func(c
 			if bindFailure(p.Log.String()) {
 				return fmt.Errorf("%s: %w", p.Name, errBind)
 			}
-			return fmt.Errorf("%s exited before it was ready (%v); its output:\n%s", p.Name, p.ExitErr(), indent(tail(p.Log.String(), 40), "  | "))
+			exit := p.ExitErr()
+			if exit == nil {
+				exit = errors.New("exit status 0")
+			}
+			return fmt.Errorf("%s exited before it was ready (%w); its output:\n%s", p.Name, exit, indent(tail(p.Log.String(), 40), "  | "))
 		}
 		if last = ready(ctx); last == nil {
 			// A port taken by someone else can look ready: make sure our
@@ -139,7 +143,7 @@ func waitReady(ctx context.Context, p *Proc, timeout time.Duration, ready func(c
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s not ready after %v: %v; its output:\n%s", p.Name, timeout, last, indent(tail(p.Log.String(), 40), "  | "))
+			return fmt.Errorf("%s not ready after %v: %w; its output:\n%s", p.Name, timeout, last, indent(tail(p.Log.String(), 40), "  | "))
 		case <-p.Done():
 		case <-time.After(100 * time.Millisecond):
 		}

@@ -81,7 +81,7 @@ func goCmd(dir string, args ...string) error {
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("build: %s does not exist", dir)
 	}
-	cmd := exec.Command("go", args...)
+	cmd := exec.Command("go", args...) //nolint:gosec // go build of the repository's own example packages
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	if err != nil {

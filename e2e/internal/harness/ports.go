@@ -37,7 +37,11 @@ func FreePorts(n int) ([]int, error) {
 			return nil, fmt.Errorf("free ports: %w", err)
 		}
 		ls = append(ls, l) // keep it open, so the next Listen gets another port
-		p := l.Addr().(*net.TCPAddr).Port
+		addr, ok := l.Addr().(*net.TCPAddr)
+		if !ok {
+			return nil, fmt.Errorf("free ports: %v is not a TCP address", l.Addr())
+		}
+		p := addr.Port
 		if handedOut.m[p] {
 			continue
 		}

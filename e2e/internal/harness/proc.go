@@ -117,7 +117,7 @@ var live = struct {
 // kills the child (Linux parent-death signal), so nothing outlives a crashed
 // or timed-out test binary.
 func StartProc(name, bin string, args, env []string, dir string) (*Proc, error) {
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(bin, args...) //nolint:gosec // starting the given binaries (examples, daprd) is this package's job
 	cmd.Env = env
 	cmd.Dir = dir
 	lb := &LogBuffer{}
