@@ -220,8 +220,13 @@ func startPair(t *testing.T, root, version, bin, app string, bins map[string]str
 		t.Fatal(err)
 	}
 	p.d = d
-	p.start = time.Now()
 	t.Cleanup(func() { stopAndReport(t, d.Proc) })
+	// Not fatal: if daprd never finds the app healthy, the subtests say what
+	// that breaks (the health subtest names the cause).
+	if err := d.WaitAppHealthy(ctx, 20*time.Second); err != nil {
+		t.Errorf("%v", err)
+	}
+	p.start = time.Now()
 	t.Logf("app on %s; daprd http %d grpc %d; daprd %s", a.Addr(), d.HTTPPort, d.GRPCPort, strings.Join(d.Args, " "))
 
 	if p.proto == harness.ProtoHTTP {
@@ -636,10 +641,12 @@ func (p *pair) testDirect(t *testing.T) {
 }
 
 // testHealth: daprd's app health check, which sends no token, keeps the app
-// healthy. daprd runs with a probe every second and calls the app unhealthy
-// after two failed probes, so a refused probe shows within seconds: daprd
-// logs "App entered un-healthy status" and invocation fails with "app is not
-// in a healthy state". Here daprd has been up for several probe intervals.
+// healthy. daprd probes every second and calls the app unhealthy after three
+// failed probes; a refused probe fails every time, so daprd would never find
+// the app healthy, invocation would fail with "app is not in a healthy
+// state", and the app would log each refusal. Here daprd has been up for
+// several probe intervals. A probe that merely timed out (a loaded machine)
+// is no refusal: it is logged, not failed.
 func (p *pair) testHealth(t *testing.T) {
 	const window = 4 * time.Second
 	if wait := window - time.Since(p.start); wait > 0 {
@@ -647,26 +654,54 @@ func (p *pair) testHealth(t *testing.T) {
 	}
 	dlog := p.d.Log.String()
 	healthy := len(harness.GrepLines(dlog, "App entered healthy status"))
-	unhealthy := len(harness.GrepLines(dlog, "App entered un-healthy status")) + len(harness.GrepLines(dlog, "App health probe could not complete"))
+	unhealthy := len(harness.GrepLines(dlog, "App entered un-healthy status"))
+	var probeErrs, timeouts int
+	for _, l := range harness.GrepLines(dlog, "App health probe could not complete") {
+		if strings.Contains(l, "DeadlineExceeded") || strings.Contains(l, "deadline exceeded") {
+			timeouts++
+		} else {
+			probeErrs++
+		}
+	}
 	probe := "/healthz"
 	if p.proto == harness.ProtoGRPC {
 		probe = harness.MethodHealthCheck
 	}
-	rejectedProbes := p.api.rejections(p.a.Log.String(), probe)
+	refused := p.api.rejections(p.a.Log.String(), probe)
+	if timeouts > 0 || unhealthy > 0 {
+		t.Logf("daprd: %d probe(s) timed out, app un-healthy %d time(s), with no probe refused by the app: a loaded machine", timeouts, unhealthy)
+	}
+	ok := healthy > 0 && probeErrs == 0 && refused == 0
+	if ok && unhealthy > 0 {
+		// Back to healthy before invoking.
+		waitHealthyAgain(t, p.d)
+	}
 	before := p.mustStats(t)
 	resp, err := invokeVia(ctxT(t, 15*time.Second), p.d, p.apiToken, "health-"+p.version+"-"+p.app)
 	if err != nil {
 		t.Fatalf("invoke: %v", err)
 	}
 	delta := p.mustStats(t).Orders - before.Orders
-	up := time.Since(p.start).Round(time.Second)
-	outcome := fmt.Sprintf("healthy for %v of 1 s probes, none refused", up)
-	ok := healthy > 0 && unhealthy == 0 && rejectedProbes == 0 && resp.Status == 200 && delta == 1
+	ok = ok && resp.Status == 200 && delta == 1
+	outcome := "healthy over 4+ probes (1 s apart), none refused"
 	if !ok {
-		outcome = fmt.Sprintf("healthy logged %d×, unhealthy/probe errors %d×, probes refused by the app %d, invoke %d counted %d",
-			healthy, unhealthy, rejectedProbes, resp.Status, delta)
+		outcome = fmt.Sprintf("healthy logged %d×, probe errors %d× (timeouts %d×), probes refused by the app %d, then invoke %d counted %d",
+			healthy, probeErrs, timeouts, refused, resp.Status, delta)
 	}
-	p.record(t, callHealth, outcome, ok, "daprd finds the app healthy and stays so; the app refuses no probe")
+	p.record(t, callHealth, outcome, ok, "daprd finds the app healthy; the app refuses no probe")
+}
+
+// waitHealthyAgain waits until daprd's last health change is to healthy.
+func waitHealthyAgain(t *testing.T, d *harness.Daprd) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		lines := harness.GrepLines(d.Log.String(), "App entered")
+		if len(lines) > 0 && strings.Contains(lines[len(lines)-1], "App entered healthy status") {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // orderRoute is the route (HTTP) or method (gRPC) that daprd's service

@@ -30,7 +30,7 @@ type DaprdConfig struct {
 	// HealthCheck turns on daprd's app health check, probing every second
 	// and calling the app unhealthy after HealthThreshold failed probes.
 	HealthCheck     bool
-	HealthThreshold int // default 2
+	HealthThreshold int // default 3
 	LogLevel        string
 }
 
@@ -80,7 +80,7 @@ func DaprdArgs(cfg DaprdConfig, httpPort, grpcPort, internalPort int) []string {
 	if cfg.HealthCheck {
 		threshold := cfg.HealthThreshold
 		if threshold <= 0 {
-			threshold = 2
+			threshold = 3
 		}
 		args = append(args,
 			"--enable-app-health-check",
@@ -98,7 +98,8 @@ func DaprdArgs(cfg DaprdConfig, httpPort, grpcPort, internalPort int) []string {
 
 // StartDaprd starts daprd on three free loopback ports and waits until
 // GET /v1.0/healthz answers 204, which daprd does once it has connected to
-// the app and finished its start-up. If a port was taken in the meantime it
+// the app and finished its start-up. With the health check on, see also
+// WaitAppHealthy. If a port was taken in the meantime it
 // retries with others.
 func StartDaprd(ctx context.Context, cfg DaprdConfig) (*Daprd, error) {
 	var last error
@@ -139,6 +140,25 @@ func startDaprdOnce(ctx context.Context, cfg DaprdConfig, httpPort, grpcPort, in
 		return nil, err
 	}
 	return d, nil
+}
+
+// WaitAppHealthy waits until daprd, running with the health check, has
+// logged that it found the app healthy: before its first successful probe
+// daprd sends the app nothing (invocations fail with "app is not in a
+// healthy state", no delivery is made).
+func (d *Daprd) WaitAppHealthy(ctx context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for len(d.Log.Lines("App entered healthy status")) == 0 {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s has not found the app healthy after %v", d.Name, timeout)
+		case <-d.Done():
+			return fmt.Errorf("%s exited", d.Name)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return nil
 }
 
 func (d *Daprd) healthz(ctx context.Context) error {
