@@ -2,15 +2,11 @@ package apptoken
 
 import "encoding/binary"
 
-// chunk is the unit of work of the compare: presented values are processed in
-// whole chunks of this many bytes, so the time taken depends only on
-// ceil(len(value)/chunk), never on the configured tokens' length or content.
-const chunk = 64
-
 // tokenSet is an immutable set of accepted tokens, prepared for a
 // constant-time compare. Each token is stored zero-padded to MaxTokenLength,
 // so any presented value of up to MaxTokenLength bytes can be compared
-// against any token without a bounds-dependent branch.
+// against any token, over the value's length, without a bounds-dependent
+// branch.
 type tokenSet struct {
 	padded [][MaxTokenLength]byte
 	lens   []int
@@ -34,52 +30,62 @@ func newTokenSet(tokens []string) *tokenSet {
 // matchAny reports, as 1 or 0, whether any value equals any token. Every value
 // is compared with every token; there is no early exit. Callers ensure that
 // no value is longer than MaxTokenLength.
+//
+// Each value is compared with the first len(value) bytes of every padded
+// token, and the lengths are compared as numbers, so the time taken
+// depends only on the values' lengths and the number of tokens: neither a
+// token's length nor its content, nor where a value differs from it,
+// changes what is done.
 func matchAny[T string | []byte](s *tokenSet, values []T) int {
 	found := 0
 	for _, v := range values {
-		found |= s.match(asBytes(v))
+		p := asBytes(v)
+		n := len(p)
+		for i := range s.padded {
+			found |= isZero(uint64(n^s.lens[i]) | xorBytes(p, s.padded[i][:n]))
+		}
 	}
 	return found
 }
 
-// match reports, as 1 or 0, whether p equals one of the tokens, in time that
-// depends only on len(p) rounded up to a chunk and on the number of tokens.
+// match reports, as 1 or 0, whether p equals one of the tokens, as matchAny does.
 func (s *tokenSet) match(p []byte) int {
-	n := len(p)
-	full := n &^ (chunk - 1)
-	// The last partial chunk is copied into a zeroed buffer so that it can be
-	// compared as a whole chunk. copy's cost is the same for every length
-	// within a size class, and the length itself is the caller's, not a secret.
-	var tail [chunk]byte
-	copy(tail[:], p[full:])
-	found := 0
-	for i := range s.padded {
-		t := s.padded[i][:]
-		var diff uint64
-		for off := 0; off < full; off += chunk {
-			diff |= xorChunk(p[off:off+chunk], t[off:off+chunk])
-		}
-		if full < n {
-			diff |= xorChunk(tail[:], t[full:full+chunk])
-		}
-		diff |= uint64(n ^ s.lens[i])
-		found |= isZero(diff)
-	}
-	return found
+	return matchAny(s, [][]byte{p})
 }
 
-// xorChunk returns a non-zero value when the chunk-sized a and b differ.
-func xorChunk(a, b []byte) uint64 {
-	_, _ = a[chunk-1], b[chunk-1]
+// xorBytes returns a non-zero value when a and b, of the same length,
+// differ. It reads every byte of both, in 8-byte words straight from the
+// slices (nothing is copied into a buffer first), in time that depends only
+// on len(a), the presented value's length, which is the caller's and not a
+// secret: the branches test the length, never the content. A length that
+// is not a multiple of 8 ends with one word that overlaps the previous
+// one; a length under 8 is read byte by byte.
+func xorBytes(a, b []byte) uint64 {
+	n := len(a)
+	b = b[:n]
 	le := binary.LittleEndian
-	return (le.Uint64(a[0:]) ^ le.Uint64(b[0:])) |
-		(le.Uint64(a[8:]) ^ le.Uint64(b[8:])) |
-		(le.Uint64(a[16:]) ^ le.Uint64(b[16:])) |
-		(le.Uint64(a[24:]) ^ le.Uint64(b[24:])) |
-		(le.Uint64(a[32:]) ^ le.Uint64(b[32:])) |
-		(le.Uint64(a[40:]) ^ le.Uint64(b[40:])) |
-		(le.Uint64(a[48:]) ^ le.Uint64(b[48:])) |
-		(le.Uint64(a[56:]) ^ le.Uint64(b[56:]))
+	var d0, d1, d2, d3 uint64
+	i := 0
+	for ; i+32 <= n; i += 32 {
+		x, y := a[i:i+32], b[i:i+32]
+		d0 |= le.Uint64(x[0:]) ^ le.Uint64(y[0:])
+		d1 |= le.Uint64(x[8:]) ^ le.Uint64(y[8:])
+		d2 |= le.Uint64(x[16:]) ^ le.Uint64(y[16:])
+		d3 |= le.Uint64(x[24:]) ^ le.Uint64(y[24:])
+	}
+	for ; i+8 <= n; i += 8 {
+		d0 |= le.Uint64(a[i:i+8]) ^ le.Uint64(b[i:i+8])
+	}
+	if i < n {
+		if n >= 8 {
+			d1 |= le.Uint64(a[n-8:]) ^ le.Uint64(b[n-8:])
+		} else {
+			for ; i < n; i++ {
+				d1 |= uint64(a[i] ^ b[i])
+			}
+		}
+	}
+	return d0 | d1 | d2 | d3
 }
 
 // isZero returns 1 when x is zero and 0 otherwise, without a branch.
