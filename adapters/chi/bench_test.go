@@ -1,0 +1,128 @@
+package apptokenchi_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	apptokenchi "github.com/apptoken-go/apptoken/adapters/chi"
+	apptoken "github.com/apptoken-go/apptoken/core"
+	"github.com/apptoken-go/apptoken/core/conformance"
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+)
+
+// cmpShapes are the token shapes measured: what `openssl rand -base64 32`
+// gives, and a JWT-shaped token. wrong has the same length as token.
+var cmpShapes = []struct{ name, token, wrong string }{
+	{"43B", conformance.Token, conformance.WrongToken},
+	{"jwt", conformance.JWTToken, conformance.JWTToken[:len(conformance.JWTToken)-1] + "x"},
+}
+
+var cmpBody = []byte("ok")
+
+// cmpHandler is the route of every sub-benchmark: a 200 with a tiny body.
+func cmpHandler(w http.ResponseWriter, _ *http.Request) {
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(cmpBody)
+}
+
+// cmpSDK is the check written by hand today: read the header, compare
+// with !=. It reads the header by its canonical name, the cheapest way.
+func cmpSDK(token string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get(apptoken.CanonicalHeaderName) != token {
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// cmpDeny writes the standard rejection the way the middleware does, and
+// nothing else: what writing the 401 costs.
+func cmpDeny(http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		apptoken.WriteRejection(w)
+	})
+}
+
+type cmpWriter struct{ h http.Header }
+
+func (w cmpWriter) Header() http.Header       { return w.h }
+func (cmpWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (cmpWriter) WriteHeader(int)             {}
+
+// cmpVerifier is a verifier accepting token, with no event hook (the
+// default one would log the JWT's expiry).
+func cmpVerifier(b *testing.B, token string, opts ...apptoken.Option) *apptoken.Verifier {
+	v, err := apptoken.New(append([]apptoken.Option{apptoken.WithTokens(token), apptoken.WithEventHook(nil)}, opts...)...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = v.Close() })
+	return v
+}
+
+// BenchmarkMiddlewareComparison measures a request through a real chi
+// router, with a reused request and a no-op response writer, for each
+// token shape:
+//
+//   - bare: the route alone;
+//   - apptoken: this middleware, valid token (it removes the header);
+//   - apptoken-keep: the same with apptoken.WithKeepHeader, which leaves the
+//     header on the request as the hand-written check does;
+//   - apptoken-reject: this middleware, wrong token of the same length;
+//   - sdk: the hand-written check, header != token;
+//   - keyauth: chi's BasicAuth, with the token as the password;
+//   - deny: a middleware that only writes the standard 401.
+//
+// Every case sends the same headers and sets the token header before each
+// request, since the middleware removes it from accepted requests.
+func BenchmarkMiddlewareComparison(b *testing.B) {
+	for _, s := range cmpShapes {
+		v := cmpVerifier(b, s.token)
+		keep := cmpVerifier(b, s.token, apptoken.WithKeepHeader())
+		cases := []struct {
+			name   string
+			mw     func(http.Handler) http.Handler
+			token  string
+			status int
+		}{
+			{"bare", nil, s.token, http.StatusOK},
+			{"apptoken", apptokenchi.Middleware(v), s.token, http.StatusOK},
+			{"apptoken-keep", apptokenchi.Middleware(keep), s.token, http.StatusOK},
+			{"apptoken-reject", apptokenchi.Middleware(v), s.wrong, http.StatusUnauthorized},
+			{"sdk", cmpSDK(s.token), s.token, http.StatusOK},
+			{"keyauth", middleware.BasicAuth("dapr", map[string]string{"dapr": s.token}), s.token, http.StatusOK},
+			{"deny", cmpDeny, s.token, http.StatusUnauthorized},
+		}
+		for _, c := range cases {
+			r := chi.NewRouter()
+			if c.mw != nil {
+				r.Use(c.mw)
+			}
+			r.Post("/orders", cmpHandler)
+			req := httptest.NewRequest(http.MethodPost, "/orders", nil)
+			req.SetBasicAuth("dapr", s.token)
+			values := []string{c.token}
+			// Once through a recorder, to be sure of what is measured.
+			req.Header[apptoken.CanonicalHeaderName] = values
+			rec := httptest.NewRecorder()
+			r.ServeHTTP(rec, req)
+			if rec.Code != c.status {
+				b.Fatalf("%s/%s: status %d, want %d", s.name, c.name, rec.Code, c.status)
+			}
+			w := cmpWriter{h: http.Header{}}
+			b.Run(s.name+"/"+c.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					req.Header[apptoken.CanonicalHeaderName] = values
+					r.ServeHTTP(w, req)
+				}
+			})
+		}
+	}
+}
