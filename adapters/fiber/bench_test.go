@@ -1,0 +1,137 @@
+package apptokenfiber_test
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"testing"
+
+	apptokenfiber "github.com/apptoken-go/apptoken/adapters/fiber"
+	apptoken "github.com/apptoken-go/apptoken/core"
+	"github.com/apptoken-go/apptoken/core/conformance"
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/keyauth"
+	"github.com/valyala/fasthttp"
+)
+
+// cmpShapes are the token shapes measured: what `openssl rand -base64 32`
+// gives, and a JWT-shaped token. wrong has the same length as token.
+var cmpShapes = []struct{ name, token, wrong string }{
+	{"43B", conformance.Token, conformance.WrongToken},
+	{"jwt", conformance.JWTToken, conformance.JWTToken[:len(conformance.JWTToken)-1] + "x"},
+}
+
+var (
+	cmpBody      = []byte("ok")
+	cmpRejection = []byte(apptoken.RejectionBody)
+)
+
+// cmpHandler is the route of every sub-benchmark: a 200 with a tiny body.
+func cmpHandler(c *fiber.Ctx) error {
+	return c.Status(http.StatusOK).Send(cmpBody)
+}
+
+// cmpSDK is the check written by hand today: read the header, compare
+// with !=.
+func cmpSDK(token string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if c.Get(apptoken.HeaderName) != token {
+			return c.SendStatus(http.StatusUnauthorized)
+		}
+		return c.Next()
+	}
+}
+
+// cmpKeyAuth is fiber's own keyauth middleware reading the token header,
+// with a validator that compares in constant time.
+func cmpKeyAuth(token string) fiber.Handler {
+	want := []byte(token)
+	return keyauth.New(keyauth.Config{
+		KeyLookup: "header:" + apptoken.HeaderName,
+		Validator: func(_ *fiber.Ctx, key string) (bool, error) {
+			return subtle.ConstantTimeCompare([]byte(key), want) == 1, nil
+		},
+	})
+}
+
+// cmpDeny writes the standard rejection the way the middleware does, and
+// nothing else: what writing the 401 costs.
+func cmpDeny(c *fiber.Ctx) error {
+	c.Status(apptoken.RejectionStatus)
+	c.Set(fiber.HeaderContentType, apptoken.RejectionContentType)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Response().SetBody(cmpRejection)
+	return nil
+}
+
+// cmpVerifier is a verifier accepting token, with no event hook (the
+// default one would log the JWT's expiry).
+func cmpVerifier(b *testing.B, token string, opts ...apptoken.Option) *apptoken.Verifier {
+	v, err := apptoken.New(append([]apptoken.Option{apptoken.WithTokens(token), apptoken.WithEventHook(nil)}, opts...)...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = v.Close() })
+	return v
+}
+
+// BenchmarkMiddlewareComparison measures a request through a real fiber
+// app by its in-memory path, app.Handler() with a reused
+// fasthttp.RequestCtx, for each token shape:
+//
+//   - bare: the route alone;
+//   - apptoken: this middleware, valid token (it removes the header);
+//   - apptoken-keep: the same with apptoken.WithKeepHeader, which leaves the
+//     header on the request as the hand-written check does;
+//   - apptoken-reject: this middleware, wrong token of the same length;
+//   - sdk: the hand-written check, header != token;
+//   - keyauth: fiber's keyauth on the token header;
+//   - deny: a middleware that only writes the standard 401.
+//
+// Every case sets the token header and resets the response before each
+// request, since the middleware removes the header from accepted requests.
+func BenchmarkMiddlewareComparison(b *testing.B) {
+	for _, s := range cmpShapes {
+		v := cmpVerifier(b, s.token)
+		keep := cmpVerifier(b, s.token, apptoken.WithKeepHeader())
+		cases := []struct {
+			name   string
+			mw     fiber.Handler
+			token  string
+			status int
+		}{
+			{"bare", nil, s.token, http.StatusOK},
+			{"apptoken", apptokenfiber.Middleware(v), s.token, http.StatusOK},
+			{"apptoken-keep", apptokenfiber.Middleware(keep), s.token, http.StatusOK},
+			{"apptoken-reject", apptokenfiber.Middleware(v), s.wrong, http.StatusUnauthorized},
+			{"sdk", cmpSDK(s.token), s.token, http.StatusOK},
+			{"keyauth", cmpKeyAuth(s.token), s.token, http.StatusOK},
+			{"deny", cmpDeny, s.token, http.StatusUnauthorized},
+		}
+		for _, c := range cases {
+			app := fiber.New(fiber.Config{DisableStartupMessage: true})
+			if c.mw != nil {
+				app.Use(c.mw)
+			}
+			app.Post("/orders", cmpHandler)
+			h := app.Handler()
+			ctx := new(fasthttp.RequestCtx)
+			ctx.Request.Header.SetMethod(http.MethodPost)
+			ctx.Request.SetRequestURI("/orders")
+			token := c.token
+			// Once, to be sure of what is measured.
+			ctx.Request.Header.Set(apptoken.HeaderName, token)
+			h(ctx)
+			if got := ctx.Response.StatusCode(); got != c.status {
+				b.Fatalf("%s/%s: status %d, want %d", s.name, c.name, got, c.status)
+			}
+			b.Run(s.name+"/"+c.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					ctx.Request.Header.Set(apptoken.HeaderName, token)
+					ctx.Response.Reset()
+					h(ctx)
+				}
+			})
+		}
+	}
+}
