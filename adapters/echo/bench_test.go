@@ -1,0 +1,143 @@
+package apptokenecho_test
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	apptokenecho "github.com/apptoken-go/apptoken/adapters/echo"
+	apptoken "github.com/apptoken-go/apptoken/core"
+	"github.com/apptoken-go/apptoken/core/conformance"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+// cmpShapes are the token shapes measured: what `openssl rand -base64 32`
+// gives, and a JWT-shaped token. wrong has the same length as token.
+var cmpShapes = []struct{ name, token, wrong string }{
+	{"43B", conformance.Token, conformance.WrongToken},
+	{"jwt", conformance.JWTToken, conformance.JWTToken[:len(conformance.JWTToken)-1] + "x"},
+}
+
+var cmpBody = []byte("ok")
+
+// cmpHandler is the route of every sub-benchmark: a 200 with a tiny body.
+func cmpHandler(c echo.Context) error {
+	c.Response().WriteHeader(http.StatusOK)
+	_, err := c.Response().Write(cmpBody)
+	return err
+}
+
+// cmpSDK is the check written by hand today: read the header, compare
+// with !=. It reads the header by its canonical name, the cheapest way.
+func cmpSDK(token string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if c.Request().Header.Get(apptoken.CanonicalHeaderName) != token {
+				return c.NoContent(http.StatusUnauthorized)
+			}
+			return next(c)
+		}
+	}
+}
+
+// cmpKeyAuth is echo's own key-auth middleware reading the token header,
+// with a validator that compares in constant time.
+func cmpKeyAuth(token string) echo.MiddlewareFunc {
+	want := []byte(token)
+	return middleware.KeyAuthWithConfig(middleware.KeyAuthConfig{
+		KeyLookup: "header:" + apptoken.HeaderName,
+		Validator: func(key string, _ echo.Context) (bool, error) {
+			return subtle.ConstantTimeCompare([]byte(key), want) == 1, nil
+		},
+	})
+}
+
+// cmpDeny writes the standard rejection the way the middleware does, and
+// nothing else: what writing the 401 costs.
+func cmpDeny(echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		apptoken.WriteRejection(c.Response())
+		return nil
+	}
+}
+
+type cmpWriter struct{ h http.Header }
+
+func (w cmpWriter) Header() http.Header       { return w.h }
+func (cmpWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (cmpWriter) WriteHeader(int)             {}
+
+// cmpVerifier is a verifier accepting token, with no event hook (the
+// default one would log the JWT's expiry).
+func cmpVerifier(b *testing.B, token string, opts ...apptoken.Option) *apptoken.Verifier {
+	v, err := apptoken.New(append([]apptoken.Option{apptoken.WithTokens(token), apptoken.WithEventHook(nil)}, opts...)...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = v.Close() })
+	return v
+}
+
+// BenchmarkMiddlewareComparison measures a request through a real echo
+// router, with a reused request and a no-op response writer, for each
+// token shape:
+//
+//   - bare: the route alone;
+//   - apptoken: this middleware, valid token (it removes the header);
+//   - apptoken-keep: the same with apptoken.WithKeepHeader, which leaves the
+//     header on the request as the hand-written check does;
+//   - apptoken-reject: this middleware, wrong token of the same length;
+//   - sdk: the hand-written check, header != token;
+//   - keyauth: echo's KeyAuth on the token header;
+//   - deny: a middleware that only writes the standard 401.
+//
+// Every case sets the token header before each request, since the
+// middleware removes it from accepted requests. Echo applies Use
+// middleware anew on every request, which allocates the closure each
+// middleware returns: every case but bare and deny pays that.
+func BenchmarkMiddlewareComparison(b *testing.B) {
+	for _, s := range cmpShapes {
+		v := cmpVerifier(b, s.token)
+		keep := cmpVerifier(b, s.token, apptoken.WithKeepHeader())
+		cases := []struct {
+			name   string
+			mw     echo.MiddlewareFunc
+			token  string
+			status int
+		}{
+			{"bare", nil, s.token, http.StatusOK},
+			{"apptoken", apptokenecho.Middleware(v), s.token, http.StatusOK},
+			{"apptoken-keep", apptokenecho.Middleware(keep), s.token, http.StatusOK},
+			{"apptoken-reject", apptokenecho.Middleware(v), s.wrong, http.StatusUnauthorized},
+			{"sdk", cmpSDK(s.token), s.token, http.StatusOK},
+			{"keyauth", cmpKeyAuth(s.token), s.token, http.StatusOK},
+			{"deny", cmpDeny, s.token, http.StatusUnauthorized},
+		}
+		for _, c := range cases {
+			e := echo.New()
+			if c.mw != nil {
+				e.Use(c.mw)
+			}
+			e.POST("/orders", cmpHandler)
+			req := httptest.NewRequest(http.MethodPost, "/orders", nil)
+			values := []string{c.token}
+			// Once through a recorder, to be sure of what is measured.
+			req.Header[apptoken.CanonicalHeaderName] = values
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, req)
+			if rec.Code != c.status {
+				b.Fatalf("%s/%s: status %d, want %d", s.name, c.name, rec.Code, c.status)
+			}
+			w := cmpWriter{h: http.Header{}}
+			b.Run(s.name+"/"+c.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					req.Header[apptoken.CanonicalHeaderName] = values
+					e.ServeHTTP(w, req)
+				}
+			})
+		}
+	}
+}
