@@ -5,7 +5,7 @@
 // library.
 //
 // apptoken-keep (the middleware with WithKeepHeader, leaving the token
-// header on the request as sdk does) is shown against sdk, for
+// header on the request as sdk does) is shown against sdk and keyauth, for
 // information.
 //
 // Input: a directory holding ADAPTER.txt for each adapter named with
@@ -239,10 +239,13 @@ func report(w io.Writer, adapter, path string, res *results) (pass, fail int) {
 		// Not a target: the same check without removing the header, as
 		// sdk does.
 		if k, ok := m["apptoken-keep"]; ok {
-			if sdk, ok := m["sdk"]; ok && sdk.ns > bare.ns {
-				lines = append(lines, fmt.Sprintf("info %s %s: apptoken-keep adds %.1f ns = %.2f x sdk's %.1f ns, %+g allocs/op",
-					adapter, shape, k.ns-bare.ns, (k.ns-bare.ns)/(sdk.ns-bare.ns), sdk.ns-bare.ns, k.allocs-bare.allocs))
+			line := fmt.Sprintf("info %s %s: apptoken-keep adds %.1f ns, %+g allocs/op", adapter, shape, k.ns-bare.ns, k.allocs-bare.allocs)
+			for _, other := range []string{"sdk", "keyauth"} {
+				if x, ok := m[other]; ok && x.ns > bare.ns {
+					line += fmt.Sprintf("; %.2f x %s's", (k.ns-bare.ns)/(x.ns-bare.ns), other)
+				}
 			}
+			lines = append(lines, line)
 		}
 		rej, okr := m["apptoken-reject"]
 		deny, okd := m["deny"]
