@@ -57,7 +57,8 @@ package apptoken
 // The detection rows run deliberately leaky compares through the same
 // harness, with the same work around them (exemptions, limits): an early
 // exit at the first differing byte, ==, and subtle.ConstantTimeCompare
-// against tokens of different lengths. Each must be found over the bound.
+// against tokens of different lengths. Each must be found over the bound
+// (and over the floor below).
 //
 // # Robustness
 //
@@ -89,6 +90,21 @@ package apptoken
 //     both classes: the classes differ in structure (where the values
 //     differ from the tokens, how long the tokens are, which one matches),
 //     never in particular bytes.
+//
+// What remains, on a quiet machine, is the CPU itself: tokens of 43 and
+// 300 bytes against the same value, say, differ by about 0.0005 ns per
+// call (0.1 ns per batch of 256, a thousandth of a cycle per call), which
+// 20000 measurements resolve at |t| of 5 to 14 when the machine is quiet
+// and not at all when it is busy. No instruction depends on the token's
+// length there; only the bytes compared differ (zero padding against token
+// bytes). That is consistent with a physical effect of the data, of the
+// kind frequency and voltage management cause, out of this library's reach
+// and of its threat model. So a case is judged on a floor as well as on the
+// t-test: it fails when |t| exceeds 4.5 and its classes differ by at least
+// timingFloor, 0.01 ns per call, a thirtieth of a cycle at 3 GHz: twenty
+// times the effect above, and a hundred times below the smallest leak
+// measured here (== on 43 bytes, about 1 ns per call). The table shows both
+// numbers for every case, so nothing is hidden by the floor.
 
 import (
 	"bytes"
@@ -421,12 +437,20 @@ func measureCase(r *rig, c *timingCase, samples int, seed uint64) dudect.Result 
 	return dudect.Measure(dudect.Config{Samples: samples, Seed: seed}, prepare, run)
 }
 
-func (e expectation) holds(t float64) bool {
+// timingFloor is the smallest difference, in nanoseconds per call, that a
+// case is judged on (see the file comment): about a thirtieth of a cycle.
+const timingFloor = 0.01
+
+// timingTry is one measurement of a case: its |t| and the difference of
+// the classes' means, per call, at the test that gave that |t|.
+type timingTry struct{ t, perCall float64 }
+
+func (e expectation) holds(r timingTry) bool {
 	switch e {
 	case expectUnder:
-		return t < dudect.Bound
+		return r.t < dudect.Bound || r.perCall < timingFloor
 	case expectOver:
-		return t > dudect.Bound
+		return r.t > dudect.Bound && r.perCall >= timingFloor
 	}
 	return true
 }
@@ -522,16 +546,17 @@ func runTiming(t *testing.T, cases []timingCase) {
 	samples := timingSamples(t)
 	r := newRig(t)
 
-	tries := make([][]float64, len(cases))
+	tries := make([][]timingTry, len(cases))
 	measure := func(i int) bool {
 		c := &cases[i]
 		try := len(tries[i])
 		res := measureCase(r, c, samples, uint64(i)<<8+uint64(try)+0x5eed)
-		tries[i] = append(tries[i], res.Max.Abs())
-		t.Logf("%s / %s: try %d: |t| = %.2f (n = %d, crop %.0f ns; means %.1f / %.1f ns per %d calls; raw |t| %.2f) in %v",
-			c.group, c.name, try+1, res.Max.Abs(), res.Max.N, res.Max.Crop, res.Max.Mean[0], res.Max.Mean[1],
+		tr := timingTry{t: res.Max.Abs(), perCall: math.Abs(res.Max.Mean[0]-res.Max.Mean[1]) / timingBatch}
+		tries[i] = append(tries[i], tr)
+		t.Logf("%s / %s: try %d: |t| = %.2f, %.4f ns per call (n = %d, crop %.0f ns; means %.1f / %.1f ns per %d calls; raw |t| %.2f) in %v",
+			c.group, c.name, try+1, tr.t, tr.perCall, res.Max.N, res.Max.Crop, res.Max.Mean[0], res.Max.Mean[1],
 			timingBatch, res.Raw.Abs(), res.Elapsed.Round(time.Millisecond))
-		return c.expect.holds(res.Max.Abs())
+		return c.expect.holds(tr)
 	}
 	var failed []int
 	for i := range cases {
@@ -545,19 +570,24 @@ func runTiming(t *testing.T, cases []timingCase) {
 
 	var table bytes.Buffer
 	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "group\tcase\tsamples\t|t|\tretry |t|\tbound\texpected\tresult\n")
+	fmt.Fprintf(tw, "group\tcase\tsamples\t|t|\tns/call\tretry |t|\tretry ns/call\tbound\texpected\tresult\n")
 	for i := range cases {
 		c, ts := &cases[i], tries[i]
+		last := ts[len(ts)-1]
 		result := "ok"
-		if !c.expect.holds(ts[len(ts)-1]) {
+		switch {
+		case !c.expect.holds(last):
 			result = "FAIL"
-			t.Errorf("%s / %s: |t| = %s, expected %s %.1f", c.group, c.name, fmtTs(ts), c.expect, dudect.Bound)
+			t.Errorf("%s / %s: %s, expected %s %.1f", c.group, c.name, fmtTries(ts), c.expect, dudect.Bound)
+		case c.expect == expectUnder && last.t >= dudect.Bound:
+			result = fmt.Sprintf("ok (under %.2f ns/call)", timingFloor)
 		}
-		retry := "-"
+		retryT, retryD := "-", "-"
 		if len(ts) > 1 {
-			retry = fmtTs(ts[1:])
+			retryT, retryD = fmtT(ts[1].t), fmt.Sprintf("%.4f", ts[1].perCall)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%.1f\t%s\t%s\n", c.group, c.name, samples, fmtTs(ts[:1]), retry, dudect.Bound, c.expect, result)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%.4f\t%s\t%s\t%.1f\t%s\t%s\n",
+			c.group, c.name, samples, fmtT(ts[0].t), ts[0].perCall, retryT, retryD, dudect.Bound, c.expect, result)
 	}
 	_ = tw.Flush()
 	t.Logf("%s:\n%s", t.Name(), table.String())
@@ -574,14 +604,17 @@ func runTiming(t *testing.T, cases []timingCase) {
 	}
 }
 
-func fmtTs(ts []float64) string {
-	parts := make([]string, len(ts))
-	for i, x := range ts {
-		if math.IsInf(x, 0) {
-			parts[i] = "inf"
-		} else {
-			parts[i] = fmt.Sprintf("%.2f", x)
-		}
+func fmtT(x float64) string {
+	if math.IsInf(x, 0) {
+		return "inf"
 	}
-	return strings.Join(parts, ", ")
+	return fmt.Sprintf("%.2f", x)
+}
+
+func fmtTries(ts []timingTry) string {
+	parts := make([]string, len(ts))
+	for i, r := range ts {
+		parts[i] = fmt.Sprintf("|t| = %s at %.4f ns per call", fmtT(r.t), r.perCall)
+	}
+	return strings.Join(parts, "; retry: ")
 }
