@@ -17,8 +17,8 @@ package apptoken
 // # What may show and what must not
 //
 // By design the time of Verify depends on public facts only: the length of
-// each presented value (the caller chose it and it is on the wire; the
-// compare works in 64-byte chunks, so mostly its chunk count shows), the
+// each presented value (the caller chose it and it is on the wire; each
+// value is compared over its own length with every padded token), the
 // number of configured tokens (every token is compared every time), and
 // the outcome (accepted or not, which the response tells anyway). It must
 // not depend on the configured tokens' content or length, nor on how much
@@ -92,19 +92,21 @@ package apptoken
 //     never in particular bytes.
 //
 // What remains, on a quiet machine, is the CPU itself: tokens of 43 and
-// 300 bytes against the same value, say, differ by about 0.0005 ns per
-// call (0.1 ns per batch of 256, a thousandth of a cycle per call), which
-// 20000 measurements resolve at |t| of 5 to 14 when the machine is quiet
-// and not at all when it is busy. No instruction depends on the token's
-// length there; only the bytes compared differ (zero padding against token
-// bytes). That is consistent with a physical effect of the data, of the
-// kind frequency and voltage management cause, out of this library's reach
-// and of its threat model. So a case is judged on a floor as well as on the
-// t-test: it fails when |t| exceeds 4.5 and its classes differ by at least
-// timingFloor, 0.01 ns per call, a thirtieth of a cycle at 3 GHz: twenty
-// times the effect above, and a hundred times below the smallest leak
-// measured here (== on 43 bytes, about 1 ns per call). The table shows both
-// numbers for every case, so nothing is hidden by the floor.
+// 300 bytes against the same value, say, or a value sharing all but one
+// byte with the token against one sharing none, differ by 0.0002 to 0.003
+// ns per call (up to about 0.7 ns per batch of 256, a hundredth of a cycle
+// per call), which 20000 measurements resolve at |t| of 5 to 10 when the
+// machine is quiet and not at all when it is busy. The compare runs the
+// same instructions on the same addresses there; only the bytes differ (a
+// zero word against a non-zero one). That is consistent with a physical
+// effect of the data, of the kind power, frequency and voltage management
+// cause, out of this library's reach and of its threat model. So a case is
+// judged on a floor as well as on the t-test: it fails when |t| exceeds
+// 4.5 and its classes differ by at least timingFloor, 0.01 ns per call, a
+// thirtieth of a cycle at 3 GHz: over three times the largest such effect
+// seen, and a hundred times below the smallest leak measured here (== on
+// 43 bytes, about 1.2 ns per call). The table shows both numbers for every
+// case, so nothing is hidden by the floor.
 
 import (
 	"bytes"
