@@ -216,10 +216,14 @@ func (v *Verifier) VerifyGRPC(fullMethod string, values []string) Decision {
 
 // VerifyRequest decides a net/http request, and is what adapters for
 // frameworks built on net/http call. It reads every value of the
-// dapr-api-token header and matches exemptions against the path exactly as
-// the client sent it (URL.RawPath when the path was percent-encoded, else
-// URL.Path), so an encoded or dot-segment path never reaches an exempt
-// route unchecked. Unless [WithKeepHeader] was given, an allowed request
+// dapr-api-token header and matches exemptions against the path as the
+// client sent it: URL.RawPath when net/http kept one (the path used an
+// encoding other than the standard one, such as /%68ealthz), else
+// URL.Path, which net/http neither cleans nor resolves. So "//healthz",
+// "/healthz/../orders" and "/%68ealthz" are not "/healthz". (An exemption
+// holding a character that must be escaped, "/a b", is matched by its
+// standard encoding "/a%20b", which is what routers route on too.)
+// Unless [WithKeepHeader] was given, an allowed request
 // leaves without its dapr-api-token header, so handlers cannot log or forward it.
 func (v *Verifier) VerifyRequest(r *http.Request) Decision {
 	path := ""
