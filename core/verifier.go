@@ -165,16 +165,11 @@ func (v *Verifier) Verify(method, path string, values []string) Decision {
 	if v == nil {
 		return decisionNoVerifier
 	}
-	var d Decision
-	if v.isExempt(method, path) {
-		d = decisionExempt
-	} else {
+	d := decisionExempt
+	if !v.isExempt(method, path) {
 		d = check(v.tokens.Load(), values)
 	}
-	if v.onDecision != nil {
-		v.onDecision(d, method, path)
-	}
-	return d
+	return v.report(d, method, path)
 }
 
 // VerifyBytes is Verify for frameworks that hold header values as byte
@@ -183,16 +178,11 @@ func (v *Verifier) VerifyBytes(method, path string, values [][]byte) Decision {
 	if v == nil {
 		return decisionNoVerifier
 	}
-	var d Decision
-	if v.isExempt(method, path) {
-		d = decisionExempt
-	} else {
+	d := decisionExempt
+	if !v.isExempt(method, path) {
 		d = check(v.tokens.Load(), values)
 	}
-	if v.onDecision != nil {
-		v.onDecision(d, method, path)
-	}
-	return d
+	return v.report(d, method, path)
 }
 
 // VerifyGRPC decides a gRPC call given its full method name
@@ -202,16 +192,11 @@ func (v *Verifier) VerifyGRPC(fullMethod string, values []string) Decision {
 	if v == nil {
 		return decisionNoVerifier
 	}
-	var d Decision
-	if v.isExemptGRPC(fullMethod) {
-		d = decisionExempt
-	} else {
+	d := decisionExempt
+	if !v.isExemptGRPC(fullMethod) {
 		d = check(v.tokens.Load(), values)
 	}
-	if v.onDecision != nil {
-		v.onDecision(d, http.MethodPost, fullMethod)
-	}
-	return d
+	return v.report(d, http.MethodPost, fullMethod)
 }
 
 // VerifyRequest decides a net/http request, and is what adapters for
@@ -236,6 +221,14 @@ func (v *Verifier) VerifyRequest(r *http.Request) Decision {
 	d := v.Verify(r.Method, path, r.Header[CanonicalHeaderName])
 	if d.Allowed() && !v.keepHeader {
 		delete(r.Header, CanonicalHeaderName)
+	}
+	return d
+}
+
+// report passes d to the decision hook, if any, and returns it.
+func (v *Verifier) report(d Decision, method, path string) Decision {
+	if v.onDecision != nil {
+		v.onDecision(d, method, path)
 	}
 	return d
 }
