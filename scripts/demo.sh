@@ -20,11 +20,6 @@ export DAPRD
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/apptoken-demo.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-# The e2e module belongs to the workspace; if this checkout's go.work does
-# not list it, build it as a module on its own.
-if ! go -C e2e list -m >/dev/null 2>&1; then
-	export GOWORK=off
-fi
 log "building the demo"
 go -C e2e build -o "$tmp/demo" ./cmd/demo
 
