@@ -205,7 +205,7 @@ func (srv *server) h2call(t testing.TB, method string, fields []hpack.HeaderFiel
 		f, err := fr.ReadFrame()
 		if err != nil {
 			if we := <-werr; we != nil {
-				return res, fmt.Errorf("write: %v; read: %w", we, err)
+				return res, fmt.Errorf("write: %w; read: %w", we, err)
 			}
 			return res, err
 		}

@@ -247,8 +247,10 @@ func (srv *server) streamHandler(_ any, ss grpc.ServerStream) error {
 	srv.calls.Add(1)
 	for {
 		var in []byte
-		if err := ss.RecvMsg(&in); err != nil {
-			return nil // io.EOF: the client is done
+		if err := ss.RecvMsg(&in); errors.Is(err, io.EOF) {
+			return nil // the client is done
+		} else if err != nil {
+			return err
 		}
 		out := seenReply(ss.Context())
 		if err := ss.SendMsg(&out); err != nil {
