@@ -154,7 +154,11 @@ func freePort(t *testing.T) int {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	addr, ok := ln.Addr().(*net.TCPAddr)
+	if !ok {
+		t.Fatalf("listener address %v is a %T, not a *net.TCPAddr", ln.Addr(), ln.Addr())
+	}
+	return addr.Port
 }
 
 // serve starts the service fw on a free loopback port with the extra
@@ -184,7 +188,10 @@ func (p *proc) ready(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
 		if p.exited() {
-			return fmt.Errorf("exited before answering (%v)", p.err)
+			if p.err == nil {
+				return errors.New("exited before answering (exit status 0)")
+			}
+			return fmt.Errorf("exited before answering (%w)", p.err)
 		}
 		resp, err := client.Get("http://" + p.addr + "/healthz")
 		if err == nil {
@@ -192,7 +199,7 @@ func (p *proc) ready(timeout time.Duration) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("no answer within %v: %v", timeout, err)
+			return fmt.Errorf("no answer within %v: %w", timeout, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
