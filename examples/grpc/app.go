@@ -8,8 +8,10 @@ import (
 	apptokengrpc "github.com/apptoken-go/apptoken/adapters/grpc"
 	apptoken "github.com/apptoken-go/apptoken/core"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 )
 
 // The services this app serves, as Dapr's protos and this app name them.
@@ -87,7 +89,12 @@ func method[Req any, PReq interface {
 			info := *info
 			info.Server = srv
 			return ic(ctx, req, &info, func(ctx context.Context, req any) (any, error) {
-				return h(ctx, req.(PReq))
+				// An interceptor may hand on a request of its own making.
+				r, ok := req.(PReq)
+				if !ok {
+					return nil, status.Errorf(codes.Internal, "%s: an interceptor passed on a %T request, not a %T", info.FullMethod, req, r)
+				}
+				return h(ctx, r)
 			})
 		},
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/mem"
@@ -91,7 +92,7 @@ func (m *invokeRequest) appendTo(b []byte) []byte {
 	}
 	b = appendString(b, 3, m.ContentType)
 	if m.hasHTTP || m.HTTPVerb != 0 || m.QueryString != "" {
-		ext := appendVarint(nil, 1, uint64(int64(m.HTTPVerb)))
+		ext := appendInt32(nil, 1, m.HTTPVerb)
 		ext = appendString(ext, 2, m.QueryString)
 		b = protowire.AppendTag(b, 4, protowire.BytesType)
 		b = protowire.AppendBytes(b, ext)
@@ -114,13 +115,14 @@ func (m *invokeRequest) decode(b []byte) error {
 		case 4:
 			m.hasHTTP = true
 			return eachField(f.bytes(), func(g *field) error {
+				var err error
 				switch g.num {
 				case 1:
-					m.HTTPVerb = int32(g.varint())
+					m.HTTPVerb, err = g.int32()
 				case 2:
 					m.QueryString = g.string()
 				}
-				return nil
+				return err
 			})
 		}
 		return nil
@@ -217,15 +219,16 @@ const (
 type topicEventResponse struct{ Status int32 }
 
 func (m *topicEventResponse) appendTo(b []byte) []byte {
-	return appendVarint(b, 1, uint64(int64(m.Status)))
+	return appendInt32(b, 1, m.Status)
 }
 
 func (m *topicEventResponse) decode(b []byte) error {
 	return eachField(b, func(f *field) error {
+		var err error
 		if f.num == 1 {
-			m.Status = int32(f.varint())
+			m.Status, err = f.int32()
 		}
-		return nil
+		return err
 	})
 }
 
@@ -355,17 +358,17 @@ func (m *bindingEventRequest) decode(b []byte) error {
 type statsResponse struct{ Orders, Events int64 }
 
 func (m *statsResponse) appendTo(b []byte) []byte {
-	b = appendVarint(b, 1, uint64(m.Orders))
-	return appendVarint(b, 2, uint64(m.Events))
+	b = appendInt64(b, 1, m.Orders)
+	return appendInt64(b, 2, m.Events)
 }
 
 func (m *statsResponse) decode(b []byte) error {
 	return eachField(b, func(f *field) error {
 		switch f.num {
 		case 1:
-			m.Orders = int64(f.varint())
+			m.Orders = f.int64()
 		case 2:
-			m.Events = int64(f.varint())
+			m.Events = f.int64()
 		}
 		return nil
 	})
@@ -395,6 +398,19 @@ func appendVarint(b []byte, num protowire.Number, v uint64) []byte {
 	}
 	b = protowire.AppendTag(b, num, protowire.VarintType)
 	return protowire.AppendVarint(b, v)
+}
+
+// appendInt64 appends an int64 field. protobuf writes an int64 as the
+// varint of its 64 bits in two's complement, so a negative value takes ten
+// bytes; [field.int64] reads it back.
+func appendInt64(b []byte, num protowire.Number, v int64) []byte {
+	return appendVarint(b, num, uint64(v)) //nolint:gosec // G115: the same 64 bits, as protobuf encodes an int64; int64(uint64(v)) == v for every v, nothing is lost
+}
+
+// appendInt32 appends an int32 or enum field: protobuf sign-extends it to
+// 64 bits, so it is written as the int64 of the same value.
+func appendInt32(b []byte, num protowire.Number, v int32) []byte {
+	return appendInt64(b, num, int64(v))
 }
 
 // appendMessage appends m as a length-delimited field, even when empty:
@@ -435,6 +451,23 @@ func (f *field) varint() uint64 {
 		return 0
 	}
 	return f.v
+}
+
+// int64 is the value of an int64 field, the inverse of [appendInt64].
+func (f *field) int64() int64 {
+	return int64(f.varint()) //nolint:gosec // G115: the varint holds the int64's 64 bits in two's complement; uint64(int64(x)) == x for every x, nothing is lost
+}
+
+// int32 is the value of an int32 or enum field, which protobuf writes
+// sign-extended to 64 bits (see [appendInt32]). A value outside the int32
+// range is an error, rather than truncated as protobuf's own decoders do:
+// no encoder writes one for these fields.
+func (f *field) int32() (int32, error) {
+	v := f.int64()
+	if v < math.MinInt32 || v > math.MaxInt32 {
+		return 0, fmt.Errorf("protobuf: field %d: %d is out of the int32 range", f.num, v)
+	}
+	return int32(v), nil
 }
 
 func (f *field) message(m message) error {

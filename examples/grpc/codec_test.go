@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"math"
 	"reflect"
 	"testing"
 
@@ -77,6 +78,9 @@ var golden = []struct {
 	{"TopicEventResponse SUCCESS", &topicEventResponse{Status: topicSuccess}, nil},
 	{"TopicEventResponse RETRY", &topicEventResponse{Status: topicRetry}, cat(0x08, 1)},
 	{"TopicEventResponse DROP", &topicEventResponse{Status: topicDrop}, cat(0x08, 2)},
+	// A negative int32 or enum is sign-extended to 64 bits: ten bytes.
+	{"TopicEventResponse, negative", &topicEventResponse{Status: -1},
+		cat(0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01)},
 	{"ListTopicSubscriptionsResponse", &listTopicSubscriptionsResponse{Subscriptions: []topicSubscription{
 		{PubsubName: "pubsub", Topic: "orders"},
 	}}, cat(0x0a, 16, 0x0a, 6, "pubsub", 0x12, 6, "orders")},
@@ -87,6 +91,9 @@ var golden = []struct {
 		cat(0x0a, 4, "cron", 0x12, 1, "x", 0x1a, 6, 0x0a, 1, "k", 0x12, 1, "v")},
 	{"Stats", &statsResponse{Orders: 3, Events: 300},
 		cat(0x08, 3, 0x10, 0xac, 0x02)}, // 300 = 0b10_0101100: 0xac 0x02
+	{"Stats, extremes", &statsResponse{Orders: math.MaxInt64, Events: math.MinInt64},
+		cat(0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
+			0x10, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01)},
 }
 
 func TestGolden(t *testing.T) {
@@ -95,7 +102,10 @@ func TestGolden(t *testing.T) {
 			if got := g.msg.appendTo(nil); !bytes.Equal(got, g.wire) {
 				t.Errorf("encoded\n got %x\nwant %x", got, g.wire)
 			}
-			fresh := reflect.New(reflect.TypeOf(g.msg).Elem()).Interface().(message)
+			fresh, ok := reflect.New(reflect.TypeOf(g.msg).Elem()).Interface().(message)
+			if !ok {
+				t.Fatalf("a new %T is not a message", g.msg)
+			}
 			if err := fresh.decode(g.wire); err != nil {
 				t.Fatalf("decode: %v", err)
 			}
@@ -146,6 +156,7 @@ func TestDecodeMalformed(t *testing.T) {
 		cat(0x08),                // tag without value
 		cat(0x08, 0x80),          // unfinished varint
 		cat(0x12, 3, 0x0a, 9, 1), // data: an Any whose type_url is cut short
+		cat(0x22, 6, 0x08, 0x80, 0x80, 0x80, 0x80, 0x08), // http_extension: verb 1<<31, past the int32 range
 	} {
 		if err := new(invokeRequest).decode(b); err == nil {
 			t.Errorf("%x decoded without error", b)
