@@ -14,7 +14,7 @@ BENCHSTAT_VERSION     := v0.0.0-20260908200009-22c9c6c9d4da
 
 .PHONY: help
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 .PHONY: modules
 modules: ## list the workspace's modules
@@ -48,7 +48,7 @@ demo: ## the main job: an example app behind a real daprd, calls through it acce
 	bash scripts/demo.sh
 
 .PHONY: ci
-ci: fmt-check vet tidy-check test ## what CI runs before the end-to-end suite
+ci: fmt-check vet tidy-check test ## the quick check before a push: format, vet, tidy, tests
 
 .PHONY: lint
 lint: ## golangci-lint (pinned, installed into ./bin) on every module
