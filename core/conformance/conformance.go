@@ -172,6 +172,7 @@ func Cases() []Case {
 		{Name: "percent-encoded slash", Method: get, Target: "%2Fhealthz", Want: denied, Outcome: miss, Malformed: true},
 		{Name: "encoded dot segment", Method: get, Target: "/healthz/%2e%2e/orders", Want: denied, Outcome: miss},
 		{Name: "path parameter", Method: get, Target: "/healthz;x=1", Want: denied, Outcome: miss},
+		{Name: "control byte after the path", Method: head, Target: "/healthz#\a", Want: denied, Outcome: miss, Malformed: true},
 		{Name: "prefix of the path", Method: get, Target: "/health", Want: denied, Outcome: miss},
 		{Name: "path extended", Method: get, Target: "/healthzz", Want: denied, Outcome: miss},
 		{Name: "exemptions removed", Method: get, Target: "/healthz", Options: []apptoken.Option{apptoken.WithExemptions()}, Want: denied, Outcome: miss},
