@@ -22,7 +22,7 @@ import (
 // has a handler, so an allowed request always reaches one.
 func FuzzMiddleware(f *testing.F) {
 	var decisions atomic.Int64
-	v := newVerifier(f, apptoken.WithDecisionHook(func(apptoken.Decision, string, string) { decisions.Add(1) }))
+	v := conformance.NewVerifier(f, conformance.Token, apptoken.WithDecisionHook(func(apptoken.Decision, string, string) { decisions.Add(1) }))
 	r := router(apptokenchi.Middleware(v))
 	r.NotFound(conformance.Handler().ServeHTTP)
 	r.MethodNotAllowed(conformance.Handler().ServeHTTP)

@@ -31,16 +31,6 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-func newVerifier(t testing.TB, opts ...apptoken.Option) *apptoken.Verifier {
-	t.Helper()
-	v, err := apptoken.New(append([]apptoken.Option{apptoken.WithTokens(conformance.Token), apptoken.WithEventHook(nil)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = v.Close() })
-	return v
-}
-
 func serve(h http.Handler, method, path, token string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, path, nil)
 	if token != "" {
@@ -53,7 +43,7 @@ func serve(h http.Handler, method, path, token string) *httptest.ResponseRecorde
 
 func TestErrorHandler(t *testing.T) {
 	var got []apptoken.Decision
-	h := router(apptokenchi.Middleware(newVerifier(t), apptokenchi.WithErrorHandler(
+	h := router(apptokenchi.Middleware(conformance.NewVerifier(t, conformance.Token), apptokenchi.WithErrorHandler(
 		func(w http.ResponseWriter, r *http.Request, d apptoken.Decision) {
 			got = append(got, d)
 			w.Header().Set("Content-Type", "text/plain")
@@ -92,7 +82,7 @@ func TestErrorHandlerWritingNothing(t *testing.T) {
 		nil,
 		func(http.ResponseWriter, *http.Request, apptoken.Decision) {},
 	} {
-		r := router(apptokenchi.Middleware(newVerifier(t), apptokenchi.WithErrorHandler(h), nil))
+		r := router(apptokenchi.Middleware(conformance.NewVerifier(t, conformance.Token), apptokenchi.WithErrorHandler(h), nil))
 		for _, path := range []string{"/orders", "/no/route"} {
 			rec := serve(r, http.MethodPost, path, "")
 			if rec.Code != apptoken.RejectionStatus || rec.Body.String() != apptoken.RejectionBody {
@@ -121,7 +111,7 @@ func TestAcceptPathAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are meaningless under the race detector")
 	}
-	v := newVerifier(t)
+	v := conformance.NewVerifier(t, conformance.Token)
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
 	with := chi.NewRouter()
 	with.Use(apptokenchi.Middleware(v))
@@ -157,7 +147,7 @@ func (discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (discardWriter) WriteHeader(int)             {}
 
 func BenchmarkMiddleware(b *testing.B) {
-	v := newVerifier(b)
+	v := conformance.NewVerifier(b, conformance.Token)
 	r := chi.NewRouter()
 	r.Use(apptokenchi.Middleware(v))
 	r.Post("/orders", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })

@@ -69,17 +69,6 @@ func (w cmpWriter) Header() http.Header       { return w.h }
 func (cmpWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (cmpWriter) WriteHeader(int)             {}
 
-// cmpVerifier is a verifier accepting token, with no event hook (the
-// default one would log the JWT's expiry).
-func cmpVerifier(b *testing.B, token string, opts ...apptoken.Option) *apptoken.Verifier {
-	v, err := apptoken.New(append([]apptoken.Option{apptoken.WithTokens(token), apptoken.WithEventHook(nil)}, opts...)...)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = v.Close() })
-	return v
-}
-
 // BenchmarkMiddlewareComparison measures a request through a real echo
 // router, with a reused request and a no-op response writer, for each
 // token shape:
@@ -99,8 +88,8 @@ func cmpVerifier(b *testing.B, token string, opts ...apptoken.Option) *apptoken.
 // middleware returns: every case but bare and deny pays that.
 func BenchmarkMiddlewareComparison(b *testing.B) {
 	for _, s := range cmpShapes {
-		v := cmpVerifier(b, s.token)
-		keep := cmpVerifier(b, s.token, apptoken.WithKeepHeader())
+		v := conformance.NewVerifier(b, s.token)
+		keep := conformance.NewVerifier(b, s.token, apptoken.WithKeepHeader())
 		cases := []struct {
 			name   string
 			mw     echo.MiddlewareFunc

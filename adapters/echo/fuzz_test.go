@@ -24,7 +24,7 @@ import (
 // has a handler, so an allowed request always reaches one.
 func FuzzMiddleware(f *testing.F) {
 	var decisions atomic.Int64
-	v := newVerifier(f, apptoken.WithDecisionHook(func(apptoken.Decision, string, string) { decisions.Add(1) }))
+	v := conformance.NewVerifier(f, conformance.Token, apptoken.WithDecisionHook(func(apptoken.Decision, string, string) { decisions.Add(1) }))
 	r := router(apptokenecho.Middleware(v))
 	// Give every path and method a handler: echo's own 404 and 405 come
 	// as errors from the router's handlers, after the middleware.

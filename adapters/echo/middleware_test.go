@@ -31,16 +31,6 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-func newVerifier(t testing.TB, opts ...apptoken.Option) *apptoken.Verifier {
-	t.Helper()
-	v, err := apptoken.New(append([]apptoken.Option{apptoken.WithTokens(conformance.Token), apptoken.WithEventHook(nil)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = v.Close() })
-	return v
-}
-
 func serve(h http.Handler, method, path, token string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, path, nil)
 	if token != "" {
@@ -53,7 +43,7 @@ func serve(h http.Handler, method, path, token string) *httptest.ResponseRecorde
 
 func TestErrorHandler(t *testing.T) {
 	var got []apptoken.Decision
-	h := router(apptokenecho.Middleware(newVerifier(t), apptokenecho.WithErrorHandler(
+	h := router(apptokenecho.Middleware(conformance.NewVerifier(t, conformance.Token), apptokenecho.WithErrorHandler(
 		func(c echo.Context, d apptoken.Decision) error {
 			got = append(got, d)
 			return c.String(http.StatusUnauthorized, "custom "+d.String())
@@ -85,7 +75,7 @@ func TestErrorHandler(t *testing.T) {
 
 // An error handler's error goes to echo's HTTPErrorHandler.
 func TestErrorHandlerReturnsError(t *testing.T) {
-	e := router(apptokenecho.Middleware(newVerifier(t), apptokenecho.WithErrorHandler(
+	e := router(apptokenecho.Middleware(conformance.NewVerifier(t, conformance.Token), apptokenecho.WithErrorHandler(
 		func(c echo.Context, d apptoken.Decision) error {
 			return echo.NewHTTPError(http.StatusUnauthorized, "from the error handler: "+d.Reason.String())
 		})))
@@ -111,7 +101,7 @@ func TestErrorHandlerWritingNothing(t *testing.T) {
 		nil,
 		func(echo.Context, apptoken.Decision) error { return nil },
 	} {
-		r := router(apptokenecho.Middleware(newVerifier(t), apptokenecho.WithErrorHandler(h), nil))
+		r := router(apptokenecho.Middleware(conformance.NewVerifier(t, conformance.Token), apptokenecho.WithErrorHandler(h), nil))
 		for _, path := range []string{"/orders", "/no/route"} {
 			rec := serve(r, http.MethodPost, path, "")
 			if rec.Code != apptoken.RejectionStatus || rec.Body.String() != apptoken.RejectionBody {
@@ -141,7 +131,7 @@ func TestAcceptPathAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are meaningless under the race detector")
 	}
-	v := newVerifier(t)
+	v := conformance.NewVerifier(t, conformance.Token)
 	ok := func(c echo.Context) error { return c.NoContent(http.StatusOK) }
 	build := func(mw ...echo.MiddlewareFunc) *echo.Echo {
 		e := echo.New()
@@ -180,7 +170,7 @@ func (discardWriter) WriteHeader(int)             {}
 
 func BenchmarkMiddleware(b *testing.B) {
 	e := echo.New()
-	e.Use(apptokenecho.Middleware(newVerifier(b)))
+	e.Use(apptokenecho.Middleware(conformance.NewVerifier(b, conformance.Token)))
 	e.POST("/orders", func(c echo.Context) error { return c.NoContent(http.StatusOK) })
 	req := httptest.NewRequest(http.MethodPost, "/orders", nil)
 	w := discardWriter{h: http.Header{}}

@@ -63,17 +63,6 @@ func cmpDeny(c *fiber.Ctx) error {
 	return nil
 }
 
-// cmpVerifier is a verifier accepting token, with no event hook (the
-// default one would log the JWT's expiry).
-func cmpVerifier(b *testing.B, token string, opts ...apptoken.Option) *apptoken.Verifier {
-	v, err := apptoken.New(append([]apptoken.Option{apptoken.WithTokens(token), apptoken.WithEventHook(nil)}, opts...)...)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = v.Close() })
-	return v
-}
-
 // BenchmarkMiddlewareComparison measures a request through a real fiber
 // app by its in-memory path, app.Handler() with a reused
 // fasthttp.RequestCtx, for each token shape:
@@ -91,8 +80,8 @@ func cmpVerifier(b *testing.B, token string, opts ...apptoken.Option) *apptoken.
 // request, since the middleware removes the header from accepted requests.
 func BenchmarkMiddlewareComparison(b *testing.B) {
 	for _, s := range cmpShapes {
-		v := cmpVerifier(b, s.token)
-		keep := cmpVerifier(b, s.token, apptoken.WithKeepHeader())
+		v := conformance.NewVerifier(b, s.token)
+		keep := conformance.NewVerifier(b, s.token, apptoken.WithKeepHeader())
 		cases := []struct {
 			name   string
 			mw     fiber.Handler

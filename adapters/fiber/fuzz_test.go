@@ -26,7 +26,7 @@ import (
 // decision is fiber's 400 for a method it does not know.
 func FuzzMiddleware(f *testing.F) {
 	var decisions atomic.Int64
-	v := newVerifier(f, apptoken.WithDecisionHook(func(apptoken.Decision, string, string) { decisions.Add(1) }))
+	v := conformance.NewVerifier(f, conformance.Token, apptoken.WithDecisionHook(func(apptoken.Decision, string, string) { decisions.Add(1) }))
 	app := newApp(apptokenfiber.Middleware(v))
 	app.Use(seen) // every other path and method
 	handler := app.Handler()

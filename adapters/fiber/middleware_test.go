@@ -76,7 +76,7 @@ func TestConformance(t *testing.T) {
 
 func TestFiberRefusesUnknownMethods(t *testing.T) {
 	var decided int
-	v := newVerifier(t, apptoken.WithDecisionHook(func(apptoken.Decision, string, string) { decided++ }))
+	v := conformance.NewVerifier(t, conformance.Token, apptoken.WithDecisionHook(func(apptoken.Decision, string, string) { decided++ }))
 	addr := listen(t, newApp(apptokenfiber.Middleware(v)))
 	for _, method := range []string{"BREW", "get"} {
 		resp, body, err := conformance.Send(addr, method, "/orders", []conformance.Header{{Name: "Dapr-Api-Token", Value: conformance.Token}})
@@ -90,16 +90,6 @@ func TestFiberRefusesUnknownMethods(t *testing.T) {
 				method, resp.StatusCode, body, decided)
 		}
 	}
-}
-
-func newVerifier(t testing.TB, opts ...apptoken.Option) *apptoken.Verifier {
-	t.Helper()
-	v, err := apptoken.New(append([]apptoken.Option{apptoken.WithTokens(conformance.Token), apptoken.WithEventHook(nil)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = v.Close() })
-	return v
 }
 
 // call sends one request through app.Test (fiber's whole stack, in process).
@@ -125,7 +115,7 @@ func call(t *testing.T, app *fiber.App, method, path, token string) (int, string
 
 func TestErrorHandler(t *testing.T) {
 	var got []apptoken.Decision
-	app := newApp(apptokenfiber.Middleware(newVerifier(t), apptokenfiber.WithErrorHandler(
+	app := newApp(apptokenfiber.Middleware(conformance.NewVerifier(t, conformance.Token), apptokenfiber.WithErrorHandler(
 		func(c *fiber.Ctx, d apptoken.Decision) error {
 			got = append(got, d)
 			return c.Status(http.StatusUnauthorized).SendString("custom " + d.String())
@@ -157,7 +147,7 @@ func TestErrorHandler(t *testing.T) {
 
 // An error handler's error goes to fiber's ErrorHandler.
 func TestErrorHandlerReturnsError(t *testing.T) {
-	app := newApp(apptokenfiber.Middleware(newVerifier(t), apptokenfiber.WithErrorHandler(
+	app := newApp(apptokenfiber.Middleware(conformance.NewVerifier(t, conformance.Token), apptokenfiber.WithErrorHandler(
 		func(c *fiber.Ctx, d apptoken.Decision) error {
 			return fiber.NewError(http.StatusUnauthorized, "from the error handler: "+d.Reason.String())
 		})))
@@ -173,7 +163,7 @@ func TestErrorHandlerWritingNothing(t *testing.T) {
 		nil,
 		func(*fiber.Ctx, apptoken.Decision) error { return nil },
 	} {
-		app := newApp(apptokenfiber.Middleware(newVerifier(t), apptokenfiber.WithErrorHandler(h), nil))
+		app := newApp(apptokenfiber.Middleware(conformance.NewVerifier(t, conformance.Token), apptokenfiber.WithErrorHandler(h), nil))
 		for _, path := range []string{"/orders", "/no/route"} {
 			if status, body := call(t, app, http.MethodPost, path, ""); status != apptoken.RejectionStatus || body != apptoken.RejectionBody {
 				t.Errorf("POST %s: got %d %q, want the standard rejection", path, status, body)
@@ -197,7 +187,7 @@ func TestNilVerifierRejects(t *testing.T) {
 // "/healthz/../orders" for routing, but none of them is the exempt path.
 func TestExemptionUsesPathAsSent(t *testing.T) {
 	var paths []string
-	v := newVerifier(t, apptoken.WithDecisionHook(func(_ apptoken.Decision, _, path string) {
+	v := conformance.NewVerifier(t, conformance.Token, apptoken.WithDecisionHook(func(_ apptoken.Decision, _, path string) {
 		paths = append(paths, strings.Clone(path))
 	}))
 	addr := listen(t, newApp(apptokenfiber.Middleware(v)))
@@ -228,7 +218,7 @@ func TestExemptionUsesPathAsSent(t *testing.T) {
 
 // With DisableHeaderNormalizing, only the spelling daprd sends is seen.
 func TestDisableHeaderNormalizing(t *testing.T) {
-	app := newApp(apptokenfiber.Middleware(newVerifier(t)), fiber.Config{DisableStartupMessage: true, DisableHeaderNormalizing: true})
+	app := newApp(apptokenfiber.Middleware(conformance.NewVerifier(t, conformance.Token)), fiber.Config{DisableStartupMessage: true, DisableHeaderNormalizing: true})
 	for _, c := range []struct {
 		name string
 		want int
@@ -255,7 +245,7 @@ func TestAcceptPathAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are meaningless under the race detector")
 	}
-	v := newVerifier(t)
+	v := conformance.NewVerifier(t, conformance.Token)
 	build := func(mw fiber.Handler) fasthttp.RequestHandler {
 		app := fiber.New(fiber.Config{DisableStartupMessage: true})
 		app.Use(mw)
@@ -285,7 +275,7 @@ func TestAcceptPathAllocs(t *testing.T) {
 
 func BenchmarkMiddleware(b *testing.B) {
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
-	app.Use(apptokenfiber.Middleware(newVerifier(b)))
+	app.Use(apptokenfiber.Middleware(conformance.NewVerifier(b, conformance.Token)))
 	app.Post("/orders", func(c *fiber.Ctx) error { return c.SendStatus(http.StatusOK) })
 	h := app.Handler()
 	for _, c := range []struct{ name, token string }{{"accept", conformance.Token}, {"reject", conformance.WrongToken}} {

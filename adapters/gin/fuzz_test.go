@@ -23,7 +23,7 @@ import (
 // has a handler, so an allowed request always reaches one.
 func FuzzMiddleware(f *testing.F) {
 	var decisions atomic.Int64
-	v := newVerifier(f, apptoken.WithDecisionHook(func(apptoken.Decision, string, string) { decisions.Add(1) }))
+	v := conformance.NewVerifier(f, conformance.Token, apptoken.WithDecisionHook(func(apptoken.Decision, string, string) { decisions.Add(1) }))
 	r := engine(apptokengin.Middleware(v))
 	// gin runs NoRoute handlers with the status preset to 404; answer 200.
 	r.NoRoute(func(c *gin.Context) {

@@ -46,7 +46,7 @@ func TestConformance(t *testing.T) {
 // updated.
 func TestDefaultEngineRedirects(t *testing.T) {
 	var decided int
-	v := newVerifier(t, apptoken.WithDecisionHook(func(apptoken.Decision, string, string) { decided++ }))
+	v := conformance.NewVerifier(t, conformance.Token, apptoken.WithDecisionHook(func(apptoken.Decision, string, string) { decided++ }))
 	r := gin.New()
 	r.Use(apptokengin.Middleware(v))
 	for _, rt := range conformance.Routes {
@@ -62,16 +62,6 @@ func TestDefaultEngineRedirects(t *testing.T) {
 	}
 }
 
-func newVerifier(t testing.TB, opts ...apptoken.Option) *apptoken.Verifier {
-	t.Helper()
-	v, err := apptoken.New(append([]apptoken.Option{apptoken.WithTokens(conformance.Token), apptoken.WithEventHook(nil)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = v.Close() })
-	return v
-}
-
 func serve(h http.Handler, method, path, token string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, path, nil)
 	if token != "" {
@@ -84,7 +74,7 @@ func serve(h http.Handler, method, path, token string) *httptest.ResponseRecorde
 
 func TestErrorHandler(t *testing.T) {
 	var got []apptoken.Decision
-	h := engine(apptokengin.Middleware(newVerifier(t), apptokengin.WithErrorHandler(
+	h := engine(apptokengin.Middleware(conformance.NewVerifier(t, conformance.Token), apptokengin.WithErrorHandler(
 		func(c *gin.Context, d apptoken.Decision) {
 			got = append(got, d)
 			c.String(http.StatusUnauthorized, "custom %s", d)
@@ -121,7 +111,7 @@ func TestErrorHandlerWritingNothing(t *testing.T) {
 		nil,
 		func(*gin.Context, apptoken.Decision) {},
 	} {
-		r := engine(apptokengin.Middleware(newVerifier(t), apptokengin.WithErrorHandler(h), nil))
+		r := engine(apptokengin.Middleware(conformance.NewVerifier(t, conformance.Token), apptokengin.WithErrorHandler(h), nil))
 		for _, path := range []string{"/orders", "/no/route"} {
 			rec := serve(r, http.MethodPost, path, "")
 			if rec.Code != apptoken.RejectionStatus || rec.Body.String() != apptoken.RejectionBody {
@@ -150,7 +140,7 @@ func TestAcceptPathAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are meaningless under the race detector")
 	}
-	v := newVerifier(t)
+	v := conformance.NewVerifier(t, conformance.Token)
 	ok := func(c *gin.Context) { c.Status(http.StatusOK) }
 	with := gin.New()
 	with.Use(apptokengin.Middleware(v))
@@ -187,7 +177,7 @@ func (discardWriter) WriteHeader(int)             {}
 
 func BenchmarkMiddleware(b *testing.B) {
 	r := gin.New()
-	r.Use(apptokengin.Middleware(newVerifier(b)))
+	r.Use(apptokengin.Middleware(conformance.NewVerifier(b, conformance.Token)))
 	r.POST("/orders", func(c *gin.Context) { c.Status(http.StatusOK) })
 	req := httptest.NewRequest(http.MethodPost, "/orders", nil)
 	w := discardWriter{h: http.Header{}}

@@ -77,17 +77,6 @@ func cmpDeny(context.Context, any, *grpc.UnaryServerInfo, grpc.UnaryHandler) (an
 	return nil, cmpDenied
 }
 
-// cmpVerifier is a verifier accepting token, with no event hook (the
-// default one would log the JWT's expiry).
-func cmpVerifier(b *testing.B, token string, opts ...apptoken.Option) *apptoken.Verifier {
-	v, err := apptoken.New(append([]apptoken.Option{apptoken.WithTokens(token), apptoken.WithEventHook(nil)}, opts...)...)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = v.Close() })
-	return v
-}
-
 // BenchmarkMiddlewareComparison calls a unary interceptor directly, as
 // grpc's server calls its one interceptor, with a context carrying the
 // incoming metadata, for each token shape:
@@ -106,8 +95,8 @@ func cmpVerifier(b *testing.B, token string, opts ...apptoken.Option) *apptoken.
 // of nanoseconds under microseconds of transport.
 func BenchmarkMiddlewareComparison(b *testing.B) {
 	for _, s := range cmpShapes {
-		v := cmpVerifier(b, s.token)
-		keep := cmpVerifier(b, s.token, apptoken.WithKeepHeader())
+		v := conformance.NewVerifier(b, s.token)
+		keep := conformance.NewVerifier(b, s.token, apptoken.WithKeepHeader())
 		cases := []struct {
 			name string
 			ic   grpc.UnaryServerInterceptor

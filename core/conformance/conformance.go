@@ -216,6 +216,19 @@ func Allowed(method, path string, values []string) bool {
 	return match
 }
 
+// NewVerifier returns a verifier accepting token, with opts, without the
+// default event hook (which would log a JWT-shaped token's expiry), closed
+// when tb ends. It is what adapters' tests and benchmarks build on.
+func NewVerifier(tb testing.TB, token string, opts ...apptoken.Option) *apptoken.Verifier {
+	tb.Helper()
+	v, err := apptoken.New(append([]apptoken.Option{apptoken.WithTokens(token), apptoken.WithEventHook(nil)}, opts...)...)
+	if err != nil {
+		tb.Fatalf("apptoken.New: %v", err)
+	}
+	tb.Cleanup(func() { _ = v.Close() })
+	return v
+}
+
 // StartFunc starts the framework under test with the adapter's middleware
 // built on v in front of [Routes], listening on loopback, and returns the
 // listener's host:port. It stops the server with t.Cleanup.
@@ -235,20 +248,13 @@ func RunCase(t *testing.T, start StartFunc, c Case) {
 	t.Helper()
 	var mu sync.Mutex
 	var decisions []apptoken.Decision
-	opts := append([]apptoken.Option{
-		apptoken.WithTokens(Token),
-		apptoken.WithEventHook(nil),
+	v := NewVerifier(t, Token, append([]apptoken.Option{
 		apptoken.WithDecisionHook(func(d apptoken.Decision, _, _ string) {
 			mu.Lock()
 			decisions = append(decisions, d)
 			mu.Unlock()
 		}),
-	}, c.Options...)
-	v, err := apptoken.New(opts...)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() { _ = v.Close() })
+	}, c.Options...)...)
 	addr := start(t, v)
 
 	resp, body, err := Send(addr, c.Method, c.Target, c.Headers)
