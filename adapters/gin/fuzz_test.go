@@ -1,10 +1,7 @@
 package apptokengin_test
 
 import (
-	"bufio"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -31,31 +28,6 @@ func FuzzMiddleware(f *testing.F) {
 	})
 
 	f.Fuzz(func(t *testing.T, method, target, value, second string) {
-		raw := method + " " + target + " HTTP/1.1\r\nHost: example.test\r\nDapr-Api-Token: " + value + "\r\n"
-		if second != "" {
-			raw += "Dapr-Api-Token: " + second + "\r\n"
-		}
-		req, err := http.ReadRequest(bufio.NewReader(strings.NewReader(raw + "\r\n")))
-		if err != nil || !strings.HasPrefix(req.RequestURI, "/") {
-			return // refused by net/http before any handler, or not origin-form
-		}
-		path, _, _ := strings.Cut(req.RequestURI, "?")
-		want := conformance.Allowed(req.Method, path, req.Header[apptoken.CanonicalHeaderName])
-
-		decisions.Store(0)
-		rec := httptest.NewRecorder()
-		r.ServeHTTP(rec, req)
-
-		if n := decisions.Load(); n != 1 {
-			t.Errorf("the verifier decided %d times, want once", n)
-		}
-		switch {
-		case want && rec.Code != http.StatusOK:
-			t.Fatalf("%q %q: status %d, want 200; body %q", req.Method, req.RequestURI, rec.Code, rec.Body)
-		case want && req.Method != http.MethodHead && rec.Body.String() != conformance.SeenBody(0):
-			t.Fatalf("%q %q: handler answered %q, want %q", req.Method, req.RequestURI, rec.Body, conformance.SeenBody(0))
-		case !want && (rec.Code != http.StatusUnauthorized || rec.Body.String() != apptoken.RejectionBody):
-			t.Fatalf("%q %q: status %d %q, want 401 and the standard rejection", req.Method, req.RequestURI, rec.Code, rec.Body)
-		}
+		conformance.CheckNetHTTP(t, r, &decisions, method, target, value, second)
 	})
 }

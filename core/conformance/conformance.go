@@ -18,8 +18,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -227,6 +229,45 @@ func NewVerifier(tb testing.TB, token string, opts ...apptoken.Option) *apptoken
 	}
 	tb.Cleanup(func() { _ = v.Close() })
 	return v
+}
+
+// CheckNetHTTP is the body of a fuzz target for an adapter built on
+// net/http. It parses a request from the fuzzed method, target and one or
+// two token values the way the net/http server does, serves it with h (the
+// framework's router with the adapter in front, every path and method
+// routed to [Handler]) and checks it against [Allowed]: 200 and an
+// untouched-by-the-token handler when allowed, 401 with the standard
+// rejection otherwise, and exactly one decision counted in decisions
+// (which the verifier's decision hook increments). Requests net/http
+// refuses, or targets not in origin form, are skipped.
+func CheckNetHTTP(t *testing.T, h http.Handler, decisions *atomic.Int64, method, target, value, second string) {
+	t.Helper()
+	raw := method + " " + target + " HTTP/1.1\r\nHost: example.test\r\nDapr-Api-Token: " + value + "\r\n"
+	if second != "" {
+		raw += "Dapr-Api-Token: " + second + "\r\n"
+	}
+	req, err := http.ReadRequest(bufio.NewReader(strings.NewReader(raw + "\r\n")))
+	if err != nil || !strings.HasPrefix(req.RequestURI, "/") {
+		return // refused by net/http before any handler, or not origin-form
+	}
+	path, _, _ := strings.Cut(req.RequestURI, "?")
+	want := Allowed(req.Method, path, req.Header[apptoken.CanonicalHeaderName])
+
+	decisions.Store(0)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+
+	if n := decisions.Load(); n != 1 {
+		t.Errorf("the verifier decided %d times, want once", n)
+	}
+	switch {
+	case want && rec.Code != http.StatusOK:
+		t.Fatalf("%q %q: status %d, want 200; body %q", req.Method, req.RequestURI, rec.Code, rec.Body)
+	case want && req.Method != http.MethodHead && rec.Body.String() != SeenBody(0):
+		t.Fatalf("%q %q: handler answered %q, want %q", req.Method, req.RequestURI, rec.Body, SeenBody(0))
+	case !want && (rec.Code != http.StatusUnauthorized || rec.Body.String() != apptoken.RejectionBody):
+		t.Fatalf("%q %q: status %d %q, want 401 and the standard rejection", req.Method, req.RequestURI, rec.Code, rec.Body)
+	}
 }
 
 // StartFunc starts the framework under test with the adapter's middleware
