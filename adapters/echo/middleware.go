@@ -45,7 +45,7 @@ func Middleware(v *apptoken.Verifier, opts ...Option) echo.MiddlewareFunc {
 		}
 	}
 	onReject := cfg.onReject
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
+	build := func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			d := v.VerifyRequest(c.Request())
 			if d.Allowed() {
@@ -59,5 +59,9 @@ func Middleware(v *apptoken.Verifier, opts ...Option) echo.MiddlewareFunc {
 			apptoken.WriteRejection(c.Response())
 			return nil
 		}
+	}
+	cache := new(wrapCache)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return cache.wrap(next, build)
 	}
 }

@@ -2,8 +2,11 @@ package apptokenecho_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"sync"
 	"testing"
 
 	apptokenecho "github.com/apptoken-go/apptoken/adapters/echo"
@@ -124,9 +127,11 @@ func TestNilVerifierRejects(t *testing.T) {
 	}
 }
 
-// TestAcceptPathAllocs checks that the middleware adds no allocation to an
-// accepted request beyond the one that echo makes for any middleware that
-// wraps the next handler (it applies Use middleware anew per request).
+// TestAcceptPathAllocs checks what the middleware costs an accepted
+// request in allocations: nothing when it is the innermost middleware
+// (echo hands it the same handler for a route on every request, and it
+// reuses what it built), and no more than any middleware that wraps the
+// next handler when another middleware wraps the handler first.
 func TestAcceptPathAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are meaningless under the race detector")
@@ -145,18 +150,104 @@ func TestAcceptPathAllocs(t *testing.T) {
 	req := httptest.NewRequest(http.MethodPost, "/orders", nil)
 	w := discardWriter{h: http.Header{}}
 	run := func(h http.Handler) float64 {
+		req.Header[apptoken.CanonicalHeaderName] = tokenValue
+		h.ServeHTTP(w, req) // the first request fills the cache
 		return testing.AllocsPerRun(200, func() {
 			req.Header[apptoken.CanonicalHeaderName] = tokenValue
 			h.ServeHTTP(w, req)
 		})
 	}
-	none, base, got := run(build()), run(build(wrapping)), run(build(apptokenecho.Middleware(v)))
-	t.Logf("allocs per accepted request: %v with the middleware, %v with a pass-through middleware, %v with none", got, base, none)
-	if got > base {
-		t.Errorf("the middleware adds %v allocations per accepted request over a pass-through middleware", got-base)
+	none := run(build())
+	inner := run(build(apptokenecho.Middleware(v)))
+	onePass := run(build(wrapping))
+	outer := run(build(apptokenecho.Middleware(v), wrapping))
+	t.Logf("allocs per accepted request: %v with none, %v with the middleware alone, %v with a pass-through middleware, %v with the middleware around a pass-through one",
+		none, inner, onePass, outer)
+	if inner > none {
+		t.Errorf("innermost, the middleware adds %v allocations per accepted request", inner-none)
+	}
+	if outer > 2*onePass {
+		t.Errorf("around another middleware, the middleware adds %v allocations per accepted request, more than a pass-through middleware's %v", outer-onePass, onePass)
 	}
 	if req.Header[apptoken.CanonicalHeaderName] != nil {
 		t.Errorf("the token header is still on the request")
+	}
+}
+
+// TestManyRoutes sends requests to more routes than the middleware's cache
+// of wrapped handlers has slots, in turn and at once, with the middleware
+// innermost and around another middleware: every request must reach its
+// own route's handler, and a request without the token none.
+func TestManyRoutes(t *testing.T) {
+	const routes = 300
+	v := conformance.NewVerifier(t, conformance.Token)
+	passThrough := func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error { return next(c) }
+	}
+	for _, chain := range []struct {
+		name string
+		mw   []echo.MiddlewareFunc
+	}{
+		{"innermost", []echo.MiddlewareFunc{passThrough, apptokenecho.Middleware(v)}},
+		{"outermost", []echo.MiddlewareFunc{apptokenecho.Middleware(v), passThrough}},
+		{"route", nil},
+	} {
+		t.Run(chain.name, func(t *testing.T) {
+			e := echo.New()
+			e.Use(chain.mw...)
+			var routeMW []echo.MiddlewareFunc
+			if chain.mw == nil {
+				routeMW = []echo.MiddlewareFunc{apptokenecho.Middleware(v)}
+			}
+			for i := range routes {
+				e.GET(fmt.Sprintf("/r/%d", i), func(c echo.Context) error {
+					return c.String(http.StatusOK, strconv.Itoa(i))
+				}, routeMW...)
+			}
+			check := func(i int, token string) error {
+				rec := serve(e, http.MethodGet, fmt.Sprintf("/r/%d", i), token)
+				switch {
+				case token == "" && rec.Code != http.StatusUnauthorized:
+					return fmt.Errorf("/r/%d without a token: status %d, want 401", i, rec.Code)
+				case token != "" && (rec.Code != http.StatusOK || rec.Body.String() != strconv.Itoa(i)):
+					return fmt.Errorf("/r/%d: status %d body %q, want 200 %q", i, rec.Code, rec.Body.String(), strconv.Itoa(i))
+				}
+				return nil
+			}
+			for round := range 3 {
+				for i := range routes {
+					token := conformance.Token
+					if (i+round)%5 == 0 {
+						token = ""
+					}
+					if err := check(i, token); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			var wg sync.WaitGroup
+			errs := make(chan error, 4)
+			for g := range 4 {
+				wg.Go(func() {
+					for i := range routes {
+						r := (i*7 + g*31) % routes
+						token := conformance.Token
+						if (r+g)%3 == 0 {
+							token = ""
+						}
+						if err := check(r, token); err != nil {
+							errs <- err
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+		})
 	}
 }
 

@@ -1,0 +1,69 @@
+package apptokenecho
+
+import (
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/labstack/echo/v4"
+)
+
+// echo v4 applies Use middleware anew on every request: ServeHTTP calls
+// each MiddlewareFunc with the handler the router found, and the closure a
+// middleware returns is a heap allocation per request. When this
+// middleware is the innermost of the chain (the last one given to Use, or
+// a route's or group's own), the handler it is given is the same func
+// value on every request for a route: the router keeps one per route. So
+// the middleware remembers the closure it built for each such handler and
+// hands it back instead of building a new one; a request then costs echo
+// no allocation for it. When something else wraps the handler first, echo
+// builds a new handler on every request, the cache never matches, and the
+// middleware costs the one allocation every echo middleware costs.
+
+// wrapSlots is the size of the cache: a table indexed by a hash of the
+// handler's address. A handler whose slot is taken by another is wrapped
+// anew on each request, as without the cache.
+const wrapSlots = 128
+
+type wrapEntry struct {
+	next    echo.HandlerFunc
+	wrapped echo.HandlerFunc
+}
+
+type wrapCache struct {
+	slots [wrapSlots]atomic.Pointer[wrapEntry]
+}
+
+// funcAddr is the address of the closure that a func value refers to.
+// Two func values with the same address are the same function over the
+// same captured variables. The cache holds every handler it keys on, so
+// the address of one cannot be reused by another while it is in the cache.
+func funcAddr(f echo.HandlerFunc) uintptr {
+	return uintptr(*(*unsafe.Pointer)(unsafe.Pointer(&f))) //nolint:gosec // G103: reads the func value's closure pointer, see above
+}
+
+// slot picks an entry by Fibonacci hashing of the handler's address.
+func (c *wrapCache) slot(addr uintptr) *atomic.Pointer[wrapEntry] {
+	const shift = 64 - 7 // log2(wrapSlots) == 7
+	return &c.slots[(uint64(addr)*0x9E3779B97F4A7C15)>>shift]
+}
+
+// wrap returns build(next), reusing the result built for the same next
+// before when there is one. An empty slot is filled once and never
+// replaced, so handlers that change on every request cost one allocation
+// each (the closure), never two.
+func (c *wrapCache) wrap(next echo.HandlerFunc, build func(echo.HandlerFunc) echo.HandlerFunc) echo.HandlerFunc {
+	addr := funcAddr(next)
+	if addr == 0 {
+		return build(next)
+	}
+	s := c.slot(addr)
+	if e := s.Load(); e != nil {
+		if funcAddr(e.next) == addr {
+			return e.wrapped
+		}
+		return build(next)
+	}
+	h := build(next)
+	s.CompareAndSwap(nil, &wrapEntry{next: next, wrapped: h})
+	return h
+}
