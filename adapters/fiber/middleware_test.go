@@ -238,6 +238,58 @@ func TestDisableHeaderNormalizing(t *testing.T) {
 	}
 }
 
+// TestNormalizingLeftAsFound checks, through a real listener, that the
+// middleware leaves fasthttp's header-name normalising as the app set it:
+// it switches normalising off around its own lookups when the app
+// normalises. After the middleware, on the accepted and the rejected
+// path, a lookup by a lower-case name must find a header exactly when the
+// app normalises.
+func TestNormalizingLeftAsFound(t *testing.T) {
+	probe := func(c *fiber.Ctx) error {
+		return c.SendString("probe=" + c.Get("x-probe"))
+	}
+	for _, normalizing := range []bool{true, false} {
+		for _, keep := range []bool{false, true} {
+			var opts []apptoken.Option
+			if keep {
+				opts = append(opts, apptoken.WithKeepHeader())
+			}
+			v := conformance.NewVerifier(t, conformance.Token, opts...)
+			app := fiber.New(fiber.Config{DisableStartupMessage: true, DisableHeaderNormalizing: !normalizing})
+			app.Use(apptokenfiber.Middleware(v, apptokenfiber.WithErrorHandler(func(c *fiber.Ctx, _ apptoken.Decision) error {
+				c.Status(http.StatusUnauthorized)
+				return probe(c)
+			})))
+			app.Post("/orders", probe)
+			addr := listen(t, app)
+			want := "probe="
+			if normalizing {
+				want = "probe=yes"
+			}
+			for _, token := range []string{conformance.Token, conformance.WrongToken} {
+				req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/orders", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Header.Set("X-Probe", "yes")
+				req.Header.Set(apptoken.HeaderName, token)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, err := io.ReadAll(resp.Body)
+				_ = resp.Body.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(body) != want {
+					t.Errorf("normalizing %v, keep %v, token %.6s...: the handler read %q, want %q", normalizing, keep, token, body, want)
+				}
+			}
+		}
+	}
+}
+
 // TestAcceptPathAllocs checks, through app.Handler() with a reused
 // fasthttp.RequestCtx, that the middleware adds no allocation to an
 // accepted request compared with a pass-through middleware.
