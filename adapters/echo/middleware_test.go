@@ -176,8 +176,9 @@ func TestAcceptPathAllocs(t *testing.T) {
 
 // TestManyRoutes sends requests to more routes than the middleware's cache
 // of wrapped handlers has slots, in turn and at once, with the middleware
-// innermost and around another middleware: every request must reach its
-// own route's handler, and a request without the token none.
+// innermost, around another middleware, on each route and on a group:
+// every request must reach its own route's handler, and a request without
+// the token none.
 func TestManyRoutes(t *testing.T) {
 	const routes = 300
 	v := conformance.NewVerifier(t, conformance.Token)
@@ -191,16 +192,25 @@ func TestManyRoutes(t *testing.T) {
 		{"innermost", []echo.MiddlewareFunc{passThrough, apptokenecho.Middleware(v)}},
 		{"outermost", []echo.MiddlewareFunc{apptokenecho.Middleware(v), passThrough}},
 		{"route", nil},
+		{"group", nil},
 	} {
 		t.Run(chain.name, func(t *testing.T) {
 			e := echo.New()
 			e.Use(chain.mw...)
 			var routeMW []echo.MiddlewareFunc
-			if chain.mw == nil {
+			add := e.GET
+			switch chain.name {
+			case "route":
 				routeMW = []echo.MiddlewareFunc{apptokenecho.Middleware(v)}
+			case "group":
+				add = e.Group("/r", apptokenecho.Middleware(v)).GET
 			}
 			for i := range routes {
-				e.GET(fmt.Sprintf("/r/%d", i), func(c echo.Context) error {
+				path := fmt.Sprintf("/r/%d", i)
+				if chain.name == "group" {
+					path = fmt.Sprintf("/%d", i)
+				}
+				add(path, func(c echo.Context) error {
 					return c.String(http.StatusOK, strconv.Itoa(i))
 				}, routeMW...)
 			}
