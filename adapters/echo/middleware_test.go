@@ -174,6 +174,39 @@ func TestAcceptPathAllocs(t *testing.T) {
 	}
 }
 
+// TestRoutesAllocs checks that the middleware, innermost, keeps its
+// handlers for a hundred routes: requests going round them cost (almost)
+// no allocation. Which routes find a place in the middleware's table
+// depends on where their handlers sit in memory, so the test allows a
+// few to miss.
+func TestRoutesAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector")
+	}
+	const routes = 100
+	e := echo.New()
+	e.Use(apptokenecho.Middleware(conformance.NewVerifier(t, conformance.Token)))
+	reqs := make([]*http.Request, routes)
+	for i := range routes {
+		path := fmt.Sprintf("/r/%d", i)
+		e.POST(path, func(c echo.Context) error { return c.NoContent(http.StatusOK) })
+		reqs[i] = httptest.NewRequest(http.MethodPost, path, nil)
+	}
+	w := discardWriter{h: http.Header{}}
+	serveAll := func() {
+		for _, req := range reqs {
+			req.Header[apptoken.CanonicalHeaderName] = tokenValue
+			e.ServeHTTP(w, req)
+		}
+	}
+	serveAll() // the first round fills the table
+	perRound := testing.AllocsPerRun(50, serveAll)
+	t.Logf("%v allocations per round of %d routes", perRound, routes)
+	if perRound > routes/20 {
+		t.Errorf("%v allocations per round of %d requests to different routes; want at most %d", perRound, routes, routes/20)
+	}
+}
+
 // TestManyRoutes sends requests to more routes than the middleware's cache
 // of wrapped handlers has slots, in turn and at once, with the middleware
 // innermost, around another middleware, on each route and on a group:

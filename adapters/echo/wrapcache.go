@@ -19,10 +19,18 @@ import (
 // builds a new handler on every request, the cache never matches, and the
 // middleware costs the one allocation every echo middleware costs.
 
-// wrapSlots is the size of the cache: a table indexed by a hash of the
-// handler's address. A handler whose slot is taken by another is wrapped
-// anew on each request, as without the cache.
-const wrapSlots = 128
+// The cache is a table of wrapSlots entries indexed by a hash of the
+// handler's address, probing up to wrapProbe neighbouring slots. Entries
+// are added, never replaced or removed, so the table holds the first
+// handlers seen, up to wrapSlots; in practice about a hundred routes per
+// middleware find a place. A handler that finds none is wrapped anew on
+// each request, as without the cache. When the handler is new on every
+// request, the table fills once with entries that never match again, and
+// from then on costs a few loads per request.
+const (
+	wrapSlots = 256 // a power of two
+	wrapProbe = 4
+)
 
 type wrapEntry struct {
 	next    echo.HandlerFunc
@@ -41,29 +49,30 @@ func funcAddr(f echo.HandlerFunc) uintptr {
 	return uintptr(*(*unsafe.Pointer)(unsafe.Pointer(&f))) //nolint:gosec // G103: reads the func value's closure pointer, see above
 }
 
-// slot picks an entry by Fibonacci hashing of the handler's address.
-func (c *wrapCache) slot(addr uintptr) *atomic.Pointer[wrapEntry] {
-	const shift = 64 - 7 // log2(wrapSlots) == 7
-	return &c.slots[(uint64(addr)*0x9E3779B97F4A7C15)>>shift]
-}
-
 // wrap returns build(next), reusing the result built for the same next
-// before when there is one. An empty slot is filled once and never
-// replaced, so handlers that change on every request cost one allocation
-// each (the closure), never two.
+// before when there is one.
 func (c *wrapCache) wrap(next echo.HandlerFunc, build func(echo.HandlerFunc) echo.HandlerFunc) echo.HandlerFunc {
 	addr := funcAddr(next)
 	if addr == 0 {
 		return build(next)
 	}
-	s := c.slot(addr)
-	if e := s.Load(); e != nil {
+	// Fibonacci hashing: the top bits of the address times 2^64/phi.
+	const shift = 64 - 8 // log2(wrapSlots) == 8
+	i := (uint64(addr) * 0x9E3779B97F4A7C15) >> shift
+	for p := range uint64(wrapProbe) {
+		s := &c.slots[(i+p)%wrapSlots]
+		e := s.Load()
+		if e == nil {
+			// Slots are filled in probe order and never emptied, so next
+			// is not further on: add it here. If another request fills
+			// the slot first, this one keeps its own handler.
+			h := build(next)
+			s.CompareAndSwap(nil, &wrapEntry{next: next, wrapped: h})
+			return h
+		}
 		if funcAddr(e.next) == addr {
 			return e.wrapped
 		}
-		return build(next)
 	}
-	h := build(next)
-	s.CompareAndSwap(nil, &wrapEntry{next: next, wrapped: h})
-	return h
+	return build(next)
 }
