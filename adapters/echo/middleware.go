@@ -45,8 +45,16 @@ func Middleware(v *apptoken.Verifier, opts ...Option) echo.MiddlewareFunc {
 		}
 	}
 	onReject := cfg.onReject
-	build := func(next echo.HandlerFunc) echo.HandlerFunc {
+	cache := new(wrapCache)
+	// serve is the middleware around next. offer is set for a closure
+	// built for one request, which offers to be kept (see wrapcache.go);
+	// kept ones (made by keep) are not.
+	var keep func(next echo.HandlerFunc) echo.HandlerFunc
+	serve := func(next echo.HandlerFunc, offer bool) echo.HandlerFunc {
 		return func(c echo.Context) error {
+			if offer {
+				cache.offer(c, next, keep)
+			}
 			d := v.VerifyRequest(c.Request())
 			if d.Allowed() {
 				return next(c)
@@ -60,8 +68,11 @@ func Middleware(v *apptoken.Verifier, opts ...Option) echo.MiddlewareFunc {
 			return nil
 		}
 	}
-	cache := new(wrapCache)
+	keep = func(next echo.HandlerFunc) echo.HandlerFunc { return serve(next, false) }
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return cache.wrap(next, build)
+		if h := cache.lookup(next); h != nil {
+			return h
+		}
+		return serve(next, true)
 	}
 }

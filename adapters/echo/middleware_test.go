@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
+	"weak"
 
 	apptokenecho "github.com/apptoken-go/apptoken/adapters/echo"
 	apptoken "github.com/apptoken-go/apptoken/core"
@@ -151,7 +153,7 @@ func TestAcceptPathAllocs(t *testing.T) {
 	w := discardWriter{h: http.Header{}}
 	run := func(h http.Handler) float64 {
 		req.Header[apptoken.CanonicalHeaderName] = tokenValue
-		h.ServeHTTP(w, req) // the first request fills the cache
+		h.ServeHTTP(w, req) // the first request keeps the route's handler
 		return testing.AllocsPerRun(200, func() {
 			req.Header[apptoken.CanonicalHeaderName] = tokenValue
 			h.ServeHTTP(w, req)
@@ -199,11 +201,49 @@ func TestRoutesAllocs(t *testing.T) {
 			e.ServeHTTP(w, req)
 		}
 	}
-	serveAll() // the first round fills the table
+	serveAll() // the first round keeps the routes' handlers
 	perRound := testing.AllocsPerRun(50, serveAll)
 	t.Logf("%v allocations per round of %d routes", perRound, routes)
 	if perRound > routes/20 {
 		t.Errorf("%v allocations per round of %d requests to different routes; want at most %d", perRound, routes, routes/20)
+	}
+}
+
+// TestPreKeepsNoRequest checks that the middleware, given to echo's Pre,
+// does not keep requests alive: there the handler it wraps is made anew
+// for each request and holds the request, so the middleware must not
+// keep it. Once served, the requests must be garbage (two are allowed to
+// linger in a stack slot or a pool).
+func TestPreKeepsNoRequest(t *testing.T) {
+	const requests = 300
+	e := echo.New()
+	e.Pre(apptokenecho.Middleware(conformance.NewVerifier(t, conformance.Token)))
+	e.POST("/orders", func(c echo.Context) error { return c.NoContent(http.StatusOK) })
+	w := discardWriter{h: http.Header{}}
+	refs := make([]weak.Pointer[http.Request], requests)
+	for i := range refs {
+		req := httptest.NewRequest(http.MethodPost, "/orders", nil)
+		req.Header.Set(apptoken.HeaderName, conformance.Token)
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("request %d: status %d, want 200", i, rec.Code)
+		}
+		refs[i] = weak.Make(req)
+	}
+	e.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/orders", nil)) // the last request held by echo's context pool is this one
+	runtime.GC()
+	runtime.GC()
+	alive := 0
+	for _, r := range refs {
+		if r.Value() != nil {
+			alive++
+		}
+	}
+	runtime.KeepAlive(e) // the middleware, and whatever it keeps, stays in use
+	t.Logf("%d of %d requests still reachable after GC", alive, requests)
+	if alive > 2 {
+		t.Errorf("%d of %d requests are kept alive after they were served", alive, requests)
 	}
 }
 
