@@ -17,13 +17,16 @@ import (
 // for each such handler and hands it back instead of building a new one;
 // a request then costs echo no allocation for it.
 //
-// Only the router's handlers are kept: a closure is added to the cache
-// when, running, it finds that the handler it wraps is the one the
-// router chose for the request (echo.Context.Handler). Handlers made for
-// one request, as echo's Pre chain and other middleware make them (some
-// hold the request), are never kept, and cost the one allocation every
-// echo middleware costs. Neither are the handlers echo makes for an
-// OPTIONS request to a path without an OPTIONS route, one per request.
+// Only the router's handlers are kept: a handler is kept when the closure
+// built around it finds, running, that it is the handler the router chose
+// for the request (echo.Context.Handler). Handlers made for one request,
+// as echo's Pre chain and other middleware make them (some hold the
+// request), are never kept, and cost the one allocation every echo
+// middleware costs. Neither are the handlers echo makes for an OPTIONS
+// request to a path without an OPTIONS route, one per request. (A
+// middleware that sets a handler made for one request with
+// Context.SetHandler would defeat this; the table's size bounds what it
+// could keep.)
 
 // The cache is a table of wrapSlots slots indexed by a hash of the
 // handler's address, probing up to wrapProbe neighbouring slots. Entries
