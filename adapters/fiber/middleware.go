@@ -66,8 +66,9 @@ func Middleware(v *apptoken.Verifier, opts ...Option) fiber.Handler {
 		// fasthttp normalises the name given to PeekAll and Del on every
 		// call. Where it stores names normalised, the canonical name is
 		// already in that form, so normalising is switched off around the
-		// two calls and on again, which saves about 20 ns a request. Either
-		// way the same headers are found.
+		// two calls and on again, which saves about 35 ns a request
+		// (BenchmarkHeaderReadRemove). Either way the same headers are
+		// found.
 		quick := norm.normalizes(c.App())
 		if quick {
 			hdr.DisableNormalizing()
