@@ -3,9 +3,8 @@
 #
 # Usage: scripts/bench.sh BENCHSTAT_VERSION    (make bench passes the pinned one)
 #
-# Runs BenchmarkMiddlewareComparison of each adapter module (the adapters'
-# own BenchmarkMiddleware, next to their tests, times only accept and
-# reject): the route alone (bare); behind apptoken with a valid token, with
+# Runs BenchmarkMiddleware of each adapter module: the route alone
+# (bare); behind apptoken with a valid token, with
 # WithKeepHeader (apptoken-keep) and with a wrong one (apptoken-reject);
 # behind the hand-written `header != token` check as the Dapr Go SDK
 # writes it (sdk) and written the cheapest way (sdk-lean); behind the
@@ -69,7 +68,7 @@ log "running ${#adapters[@]} adapters x $count runs, -benchtime $benchtime"
 for ((i = 1; i <= count; i++)); do
 	for a in "${adapters[@]}"; do
 		(cd "adapters/$a" && "$root/$out/bin/$a.test" -test.run '^$' \
-			-test.bench '^BenchmarkMiddlewareComparison$' -test.benchmem \
+			-test.bench '^BenchmarkMiddleware$' -test.benchmem \
 			-test.benchtime "$benchtime" -test.count 1) >>"$out/latest/$a.txt"
 	done
 	log "run $i/$count done"

@@ -59,7 +59,7 @@ func (w cmpWriter) Header() http.Header       { return w.h }
 func (cmpWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (cmpWriter) WriteHeader(int)             {}
 
-// BenchmarkMiddlewareComparison measures a request through a real chi
+// BenchmarkMiddleware measures a request through a real chi
 // router, with a reused request and a no-op response writer, for each
 // token shape:
 //
@@ -76,7 +76,7 @@ func (cmpWriter) WriteHeader(int)             {}
 //
 // Every case sends the same headers and sets the token header before each
 // request, since the middleware removes it from accepted requests.
-func BenchmarkMiddlewareComparison(b *testing.B) {
+func BenchmarkMiddleware(b *testing.B) {
 	for _, s := range cmpShapes {
 		v := conformance.NewVerifier(b, s.token)
 		keep := conformance.NewVerifier(b, s.token, apptoken.WithKeepHeader())

@@ -3,7 +3,6 @@ package apptokenchi_test
 import (
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	apptokenchi "github.com/apptoken-go/apptoken/adapters/chi"
@@ -145,27 +144,3 @@ type discardWriter struct{ h http.Header }
 func (d discardWriter) Header() http.Header       { return d.h }
 func (discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (discardWriter) WriteHeader(int)             {}
-
-func BenchmarkMiddleware(b *testing.B) {
-	v := conformance.NewVerifier(b, conformance.Token)
-	r := chi.NewRouter()
-	r.Use(apptokenchi.Middleware(v))
-	r.Post("/orders", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
-	req := httptest.NewRequest(http.MethodPost, "/orders", strings.NewReader(""))
-	w := discardWriter{h: http.Header{}}
-	b.Run("accept", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			req.Header[apptoken.CanonicalHeaderName] = tokenValue
-			r.ServeHTTP(w, req)
-		}
-	})
-	b.Run("reject", func(b *testing.B) {
-		wrong := []string{conformance.WrongToken}
-		b.ReportAllocs()
-		for b.Loop() {
-			req.Header[apptoken.CanonicalHeaderName] = wrong
-			r.ServeHTTP(w, req)
-		}
-	})
-}

@@ -72,7 +72,7 @@ func (w cmpWriter) Header() http.Header       { return w.h }
 func (cmpWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (cmpWriter) WriteHeader(int)             {}
 
-// BenchmarkMiddlewareComparison measures a request through a real echo
+// BenchmarkMiddleware measures a request through a real echo
 // router, with a reused request and a no-op response writer, for each
 // token shape:
 //
@@ -91,7 +91,7 @@ func (cmpWriter) WriteHeader(int)             {}
 // middleware removes it from accepted requests. Echo applies Use
 // middleware anew on every request, which allocates the closure each
 // middleware returns: every case but bare and deny pays that.
-func BenchmarkMiddlewareComparison(b *testing.B) {
+func BenchmarkMiddleware(b *testing.B) {
 	for _, s := range cmpShapes {
 		v := conformance.NewVerifier(b, s.token)
 		keep := conformance.NewVerifier(b, s.token, apptoken.WithKeepHeader())

@@ -341,26 +341,3 @@ type discardWriter struct{ h http.Header }
 func (d discardWriter) Header() http.Header       { return d.h }
 func (discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (discardWriter) WriteHeader(int)             {}
-
-func BenchmarkMiddleware(b *testing.B) {
-	e := echo.New()
-	e.Use(apptokenecho.Middleware(conformance.NewVerifier(b, conformance.Token)))
-	e.POST("/orders", func(c echo.Context) error { return c.NoContent(http.StatusOK) })
-	req := httptest.NewRequest(http.MethodPost, "/orders", nil)
-	w := discardWriter{h: http.Header{}}
-	b.Run("accept", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			req.Header[apptoken.CanonicalHeaderName] = tokenValue
-			e.ServeHTTP(w, req)
-		}
-	})
-	b.Run("reject", func(b *testing.B) {
-		wrong := []string{conformance.WrongToken}
-		b.ReportAllocs()
-		for b.Loop() {
-			req.Header[apptoken.CanonicalHeaderName] = wrong
-			e.ServeHTTP(w, req)
-		}
-	})
-}

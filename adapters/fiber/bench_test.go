@@ -65,7 +65,7 @@ func cmpDeny(c *fiber.Ctx) error {
 	return nil
 }
 
-// BenchmarkMiddlewareComparison measures a request through a real fiber
+// BenchmarkMiddleware measures a request through a real fiber
 // app by its in-memory path, app.Handler() with a reused
 // fasthttp.RequestCtx, for each token shape:
 //
@@ -80,7 +80,7 @@ func cmpDeny(c *fiber.Ctx) error {
 //
 // Every case sets the token header and resets the response before each
 // request, since the middleware removes the header from accepted requests.
-func BenchmarkMiddlewareComparison(b *testing.B) {
+func BenchmarkMiddleware(b *testing.B) {
 	for _, s := range cmpShapes {
 		v := conformance.NewVerifier(b, s.token)
 		keep := conformance.NewVerifier(b, s.token, apptoken.WithKeepHeader())

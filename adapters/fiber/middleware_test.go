@@ -324,23 +324,3 @@ func TestAcceptPathAllocs(t *testing.T) {
 		t.Errorf("status %d, token header %q; want 200 and no header", ctx.Response.StatusCode(), ctx.Request.Header.Peek(apptoken.HeaderName))
 	}
 }
-
-func BenchmarkMiddleware(b *testing.B) {
-	app := fiber.New(fiber.Config{DisableStartupMessage: true})
-	app.Use(apptokenfiber.Middleware(conformance.NewVerifier(b, conformance.Token)))
-	app.Post("/orders", func(c *fiber.Ctx) error { return c.SendStatus(http.StatusOK) })
-	h := app.Handler()
-	for _, c := range []struct{ name, token string }{{"accept", conformance.Token}, {"reject", conformance.WrongToken}} {
-		b.Run(c.name, func(b *testing.B) {
-			var ctx fasthttp.RequestCtx
-			b.ReportAllocs()
-			for b.Loop() {
-				ctx.Request.Header.SetMethod(http.MethodPost)
-				ctx.Request.SetRequestURI("/orders")
-				ctx.Request.Header.Set(apptoken.HeaderName, c.token)
-				ctx.Response.Reset()
-				h(&ctx)
-			}
-		})
-	}
-}

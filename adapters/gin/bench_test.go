@@ -53,7 +53,7 @@ func (w cmpWriter) Header() http.Header       { return w.h }
 func (cmpWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (cmpWriter) WriteHeader(int)             {}
 
-// BenchmarkMiddlewareComparison measures a request through a real gin
+// BenchmarkMiddleware measures a request through a real gin
 // engine, with a reused request and a no-op response writer, for each
 // token shape:
 //
@@ -70,7 +70,7 @@ func (cmpWriter) WriteHeader(int)             {}
 //
 // Every case sends the same headers and sets the token header before each
 // request, since the middleware removes it from accepted requests.
-func BenchmarkMiddlewareComparison(b *testing.B) {
+func BenchmarkMiddleware(b *testing.B) {
 	gin.SetMode(gin.ReleaseMode)
 	for _, s := range cmpShapes {
 		v := conformance.NewVerifier(b, s.token)

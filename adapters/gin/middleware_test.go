@@ -174,26 +174,3 @@ type discardWriter struct{ h http.Header }
 func (d discardWriter) Header() http.Header       { return d.h }
 func (discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (discardWriter) WriteHeader(int)             {}
-
-func BenchmarkMiddleware(b *testing.B) {
-	r := gin.New()
-	r.Use(apptokengin.Middleware(conformance.NewVerifier(b, conformance.Token)))
-	r.POST("/orders", func(c *gin.Context) { c.Status(http.StatusOK) })
-	req := httptest.NewRequest(http.MethodPost, "/orders", nil)
-	w := discardWriter{h: http.Header{}}
-	b.Run("accept", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			req.Header[apptoken.CanonicalHeaderName] = tokenValue
-			r.ServeHTTP(w, req)
-		}
-	})
-	b.Run("reject", func(b *testing.B) {
-		wrong := []string{conformance.WrongToken}
-		b.ReportAllocs()
-		for b.Loop() {
-			req.Header[apptoken.CanonicalHeaderName] = wrong
-			r.ServeHTTP(w, req)
-		}
-	})
-}

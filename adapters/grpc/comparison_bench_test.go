@@ -93,7 +93,7 @@ func cmpDeny(context.Context, any, *grpc.UnaryServerInfo, grpc.UnaryHandler) (an
 	return nil, cmpDenied
 }
 
-// BenchmarkMiddlewareComparison calls a unary interceptor directly, as
+// BenchmarkMiddleware calls a unary interceptor directly, as
 // grpc's server calls its one interceptor, with a context carrying the
 // incoming metadata, for each token shape:
 //
@@ -111,7 +111,7 @@ func cmpDeny(context.Context, any, *grpc.UnaryServerInfo, grpc.UnaryHandler) (an
 //
 // A real server, even over an in-memory connection, would bury these tens
 // of nanoseconds under microseconds of transport.
-func BenchmarkMiddlewareComparison(b *testing.B) {
+func BenchmarkMiddleware(b *testing.B) {
 	for _, s := range cmpShapes {
 		v := conformance.NewVerifier(b, s.token)
 		keep := conformance.NewVerifier(b, s.token, apptoken.WithKeepHeader())

@@ -1,5 +1,5 @@
 // Command benchtable turns the output of every adapter's
-// BenchmarkMiddlewareComparison into one table per adapter and checks the
+// BenchmarkMiddleware into one table per adapter and checks the
 // performance targets. It is run by scripts/bench.sh as a single file
 // (go run scripts/benchtable/main.go) and needs nothing but the standard
 // library.
@@ -41,7 +41,7 @@ import (
 	"strings"
 )
 
-const benchName = "BenchmarkMiddlewareComparison"
+const benchName = "BenchmarkMiddleware"
 
 // The cases in the order they are shown.
 var cases = []string{"bare", "apptoken", "apptoken-keep", "apptoken-reject", "sdk", "sdk-lean", "keyauth", "deny"}
