@@ -40,9 +40,10 @@ const (
 	// DaprAPIToken stands for the token callers use towards daprd
 	// (DAPR_API_TOKEN): a different secret that must never be accepted.
 	DaprAPIToken = "dapr-api-token-of-the-caller-0123456789abcd"
-	// JWTToken is a JWT-shaped token of about 200 bytes (exp in 2100).
+	// JWTToken is a JWT-shaped token of 205 bytes: an HS256 header, the
+	// claims iss, sub, aud, iat and exp (in 2100), and a signature.
 	JWTToken = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9." +
-		"eyJzdWIiOiJvcmRlcnMtc2lkZWNhciIsImF1ZCI6Im9yZGVycyIsImV4cCI6NDEwMjQ0NDgwMH0." +
+		"eyJpc3MiOiJkYXByLXNlbnRyeSIsInN1YiI6Im9yZGVycy1zaWRlY2FyIiwiYXVkIjoib3JkZXJzIiwiaWF0IjoxNzY3MjI1NjAwLCJleHAiOjQxMDI0NDQ4MDB9." +
 		"kC2Yk3pQm7Xw0Rt9Lb4Nz6Vh1Sd8Fj5Ga2Ue0Io3Py7"
 )
 
