@@ -34,7 +34,7 @@
 // which costs an allocation per middleware per request. As the innermost
 // middleware given to Echo.Use (the last one), this middleware is handed
 // the route's own handler, and keeps what it builds around it for each
-// route (the first hundred or so routes it sees), so it adds no
+// route (the first few hundred routes it sees), so it adds no
 // allocation. Given to a route, a group or Pre, or placed before other
 // middleware, it costs the one allocation every echo middleware costs.
 //
