@@ -13,13 +13,6 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 )
 
-// cmpShapes are the token shapes measured: what `openssl rand -base64 32`
-// gives, and a JWT-shaped token. wrong has the same length as token.
-var cmpShapes = []struct{ name, token, wrong string }{
-	{"43B", conformance.Token, conformance.WrongToken},
-	{"jwt", conformance.JWTToken, conformance.JWTToken[:len(conformance.JWTToken)-1] + "x"},
-}
-
 var cmpBody = []byte("ok")
 
 // cmpHandler is the route of every sub-benchmark: a 200 with a tiny body.
@@ -77,23 +70,23 @@ func (cmpWriter) WriteHeader(int)             {}
 // Every case sends the same headers and sets the token header before each
 // request, since the middleware removes it from accepted requests.
 func BenchmarkMiddleware(b *testing.B) {
-	for _, s := range cmpShapes {
-		v := conformance.NewVerifier(b, s.token)
-		keep := conformance.NewVerifier(b, s.token, apptoken.WithKeepHeader())
+	for _, s := range conformance.Shapes {
+		v := conformance.NewVerifier(b, s.Token)
+		keep := conformance.NewVerifier(b, s.Token, apptoken.WithKeepHeader())
 		cases := []struct {
 			name   string
 			mw     func(http.Handler) http.Handler
 			token  string
 			status int
 		}{
-			{"bare", nil, s.token, http.StatusOK},
-			{"apptoken", apptokenchi.Middleware(v), s.token, http.StatusOK},
-			{"apptoken-keep", apptokenchi.Middleware(keep), s.token, http.StatusOK},
-			{"apptoken-reject", apptokenchi.Middleware(v), s.wrong, http.StatusUnauthorized},
-			{"sdk", cmpSDK(s.token, apptoken.HeaderName), s.token, http.StatusOK},
-			{"sdk-lean", cmpSDK(s.token, apptoken.CanonicalHeaderName), s.token, http.StatusOK},
-			{"keyauth", middleware.BasicAuth("dapr", map[string]string{"dapr": s.token}), s.token, http.StatusOK},
-			{"deny", cmpDeny, s.token, http.StatusUnauthorized},
+			{"bare", nil, s.Token, http.StatusOK},
+			{"apptoken", apptokenchi.Middleware(v), s.Token, http.StatusOK},
+			{"apptoken-keep", apptokenchi.Middleware(keep), s.Token, http.StatusOK},
+			{"apptoken-reject", apptokenchi.Middleware(v), s.Wrong, http.StatusUnauthorized},
+			{"sdk", cmpSDK(s.Token, apptoken.HeaderName), s.Token, http.StatusOK},
+			{"sdk-lean", cmpSDK(s.Token, apptoken.CanonicalHeaderName), s.Token, http.StatusOK},
+			{"keyauth", middleware.BasicAuth("dapr", map[string]string{"dapr": s.Token}), s.Token, http.StatusOK},
+			{"deny", cmpDeny, s.Token, http.StatusUnauthorized},
 		}
 		for _, c := range cases {
 			r := chi.NewRouter()
@@ -102,14 +95,14 @@ func BenchmarkMiddleware(b *testing.B) {
 			}
 			r.Post("/orders", cmpHandler)
 			req := httptest.NewRequest(http.MethodPost, "/orders", nil)
-			req.SetBasicAuth("dapr", s.token)
+			req.SetBasicAuth("dapr", s.Token)
 			values := []string{c.token}
 			// Once through a recorder, to be sure of what is measured.
 			req.Header[apptoken.CanonicalHeaderName] = values
 			rec := httptest.NewRecorder()
 			r.ServeHTTP(rec, req)
 			if rec.Code != c.status {
-				b.Fatalf("%s/%s: status %d, want %d", s.name, c.name, rec.Code, c.status)
+				b.Fatalf("%s/%s: status %d, want %d", s.Name, c.name, rec.Code, c.status)
 			}
 			w := cmpWriter{h: http.Header{}}
 			// The request carries a routing context, reset before each
@@ -119,7 +112,7 @@ func BenchmarkMiddleware(b *testing.B) {
 			// garbage collection made this the noisiest table).
 			rctx := chi.NewRouteContext()
 			req = req.WithContext(context.WithValue(req.Context(), chi.RouteCtxKey, rctx))
-			b.Run(s.name+"/"+c.name, func(b *testing.B) {
+			b.Run(s.Name+"/"+c.name, func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
 					rctx.Reset()

@@ -13,13 +13,6 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 )
 
-// cmpShapes are the token shapes measured: what `openssl rand -base64 32`
-// gives, and a JWT-shaped token. wrong has the same length as token.
-var cmpShapes = []struct{ name, token, wrong string }{
-	{"43B", conformance.Token, conformance.WrongToken},
-	{"jwt", conformance.JWTToken, conformance.JWTToken[:len(conformance.JWTToken)-1] + "x"},
-}
-
 var cmpBody = []byte("ok")
 
 // cmpHandler is the route of every sub-benchmark: a 200 with a tiny body.
@@ -92,23 +85,23 @@ func (cmpWriter) WriteHeader(int)             {}
 // middleware anew on every request, which allocates the closure each
 // middleware returns: every case but bare and deny pays that.
 func BenchmarkMiddleware(b *testing.B) {
-	for _, s := range cmpShapes {
-		v := conformance.NewVerifier(b, s.token)
-		keep := conformance.NewVerifier(b, s.token, apptoken.WithKeepHeader())
+	for _, s := range conformance.Shapes {
+		v := conformance.NewVerifier(b, s.Token)
+		keep := conformance.NewVerifier(b, s.Token, apptoken.WithKeepHeader())
 		cases := []struct {
 			name   string
 			mw     echo.MiddlewareFunc
 			token  string
 			status int
 		}{
-			{"bare", nil, s.token, http.StatusOK},
-			{"apptoken", apptokenecho.Middleware(v), s.token, http.StatusOK},
-			{"apptoken-keep", apptokenecho.Middleware(keep), s.token, http.StatusOK},
-			{"apptoken-reject", apptokenecho.Middleware(v), s.wrong, http.StatusUnauthorized},
-			{"sdk", cmpSDK(s.token, apptoken.HeaderName), s.token, http.StatusOK},
-			{"sdk-lean", cmpSDK(s.token, apptoken.CanonicalHeaderName), s.token, http.StatusOK},
-			{"keyauth", cmpKeyAuth(s.token), s.token, http.StatusOK},
-			{"deny", cmpDeny, s.token, http.StatusUnauthorized},
+			{"bare", nil, s.Token, http.StatusOK},
+			{"apptoken", apptokenecho.Middleware(v), s.Token, http.StatusOK},
+			{"apptoken-keep", apptokenecho.Middleware(keep), s.Token, http.StatusOK},
+			{"apptoken-reject", apptokenecho.Middleware(v), s.Wrong, http.StatusUnauthorized},
+			{"sdk", cmpSDK(s.Token, apptoken.HeaderName), s.Token, http.StatusOK},
+			{"sdk-lean", cmpSDK(s.Token, apptoken.CanonicalHeaderName), s.Token, http.StatusOK},
+			{"keyauth", cmpKeyAuth(s.Token), s.Token, http.StatusOK},
+			{"deny", cmpDeny, s.Token, http.StatusUnauthorized},
 		}
 		for _, c := range cases {
 			e := echo.New()
@@ -123,10 +116,10 @@ func BenchmarkMiddleware(b *testing.B) {
 			rec := httptest.NewRecorder()
 			e.ServeHTTP(rec, req)
 			if rec.Code != c.status {
-				b.Fatalf("%s/%s: status %d, want %d", s.name, c.name, rec.Code, c.status)
+				b.Fatalf("%s/%s: status %d, want %d", s.Name, c.name, rec.Code, c.status)
 			}
 			w := cmpWriter{h: http.Header{}}
-			b.Run(s.name+"/"+c.name, func(b *testing.B) {
+			b.Run(s.Name+"/"+c.name, func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
 					req.Header[apptoken.CanonicalHeaderName] = values

@@ -13,13 +13,6 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// cmpShapes are the token shapes measured: what `openssl rand -base64 32`
-// gives, and a JWT-shaped token. wrong has the same length as token.
-var cmpShapes = []struct{ name, token, wrong string }{
-	{"43B", conformance.Token, conformance.WrongToken},
-	{"jwt", conformance.JWTToken, conformance.JWTToken[:len(conformance.JWTToken)-1] + "x"},
-}
-
 var (
 	cmpBody      = []byte("ok")
 	cmpRejection = []byte(apptoken.RejectionBody)
@@ -81,22 +74,22 @@ func cmpDeny(c *fiber.Ctx) error {
 // Every case sets the token header and resets the response before each
 // request, since the middleware removes the header from accepted requests.
 func BenchmarkMiddleware(b *testing.B) {
-	for _, s := range cmpShapes {
-		v := conformance.NewVerifier(b, s.token)
-		keep := conformance.NewVerifier(b, s.token, apptoken.WithKeepHeader())
+	for _, s := range conformance.Shapes {
+		v := conformance.NewVerifier(b, s.Token)
+		keep := conformance.NewVerifier(b, s.Token, apptoken.WithKeepHeader())
 		cases := []struct {
 			name   string
 			mw     fiber.Handler
 			token  string
 			status int
 		}{
-			{"bare", nil, s.token, http.StatusOK},
-			{"apptoken", apptokenfiber.Middleware(v), s.token, http.StatusOK},
-			{"apptoken-keep", apptokenfiber.Middleware(keep), s.token, http.StatusOK},
-			{"apptoken-reject", apptokenfiber.Middleware(v), s.wrong, http.StatusUnauthorized},
-			{"sdk", cmpSDK(s.token), s.token, http.StatusOK},
-			{"keyauth", cmpKeyAuth(s.token), s.token, http.StatusOK},
-			{"deny", cmpDeny, s.token, http.StatusUnauthorized},
+			{"bare", nil, s.Token, http.StatusOK},
+			{"apptoken", apptokenfiber.Middleware(v), s.Token, http.StatusOK},
+			{"apptoken-keep", apptokenfiber.Middleware(keep), s.Token, http.StatusOK},
+			{"apptoken-reject", apptokenfiber.Middleware(v), s.Wrong, http.StatusUnauthorized},
+			{"sdk", cmpSDK(s.Token), s.Token, http.StatusOK},
+			{"keyauth", cmpKeyAuth(s.Token), s.Token, http.StatusOK},
+			{"deny", cmpDeny, s.Token, http.StatusUnauthorized},
 		}
 		for _, c := range cases {
 			app := fiber.New(fiber.Config{DisableStartupMessage: true})
@@ -113,9 +106,9 @@ func BenchmarkMiddleware(b *testing.B) {
 			ctx.Request.Header.Set(apptoken.HeaderName, token)
 			h(ctx)
 			if got := ctx.Response.StatusCode(); got != c.status {
-				b.Fatalf("%s/%s: status %d, want %d", s.name, c.name, got, c.status)
+				b.Fatalf("%s/%s: status %d, want %d", s.Name, c.name, got, c.status)
 			}
-			b.Run(s.name+"/"+c.name, func(b *testing.B) {
+			b.Run(s.Name+"/"+c.name, func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
 					ctx.Request.Header.Set(apptoken.HeaderName, token)

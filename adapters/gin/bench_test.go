@@ -12,13 +12,6 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// cmpShapes are the token shapes measured: what `openssl rand -base64 32`
-// gives, and a JWT-shaped token. wrong has the same length as token.
-var cmpShapes = []struct{ name, token, wrong string }{
-	{"43B", conformance.Token, conformance.WrongToken},
-	{"jwt", conformance.JWTToken, conformance.JWTToken[:len(conformance.JWTToken)-1] + "x"},
-}
-
 var cmpBody = []byte("ok")
 
 // cmpHandler is the route of every sub-benchmark: a 200 with a tiny body.
@@ -72,24 +65,24 @@ func (cmpWriter) WriteHeader(int)             {}
 // request, since the middleware removes it from accepted requests.
 func BenchmarkMiddleware(b *testing.B) {
 	gin.SetMode(gin.ReleaseMode)
-	for _, s := range cmpShapes {
-		v := conformance.NewVerifier(b, s.token)
-		keep := conformance.NewVerifier(b, s.token, apptoken.WithKeepHeader())
-		basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("dapr:"+s.token))
+	for _, s := range conformance.Shapes {
+		v := conformance.NewVerifier(b, s.Token)
+		keep := conformance.NewVerifier(b, s.Token, apptoken.WithKeepHeader())
+		basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("dapr:"+s.Token))
 		cases := []struct {
 			name   string
 			mw     gin.HandlerFunc
 			token  string
 			status int
 		}{
-			{"bare", nil, s.token, http.StatusOK},
-			{"apptoken", apptokengin.Middleware(v), s.token, http.StatusOK},
-			{"apptoken-keep", apptokengin.Middleware(keep), s.token, http.StatusOK},
-			{"apptoken-reject", apptokengin.Middleware(v), s.wrong, http.StatusUnauthorized},
-			{"sdk", cmpSDK(s.token, apptoken.HeaderName), s.token, http.StatusOK},
-			{"sdk-lean", cmpSDK(s.token, apptoken.CanonicalHeaderName), s.token, http.StatusOK},
-			{"keyauth", gin.BasicAuth(gin.Accounts{"dapr": s.token}), s.token, http.StatusOK},
-			{"deny", cmpDeny, s.token, http.StatusUnauthorized},
+			{"bare", nil, s.Token, http.StatusOK},
+			{"apptoken", apptokengin.Middleware(v), s.Token, http.StatusOK},
+			{"apptoken-keep", apptokengin.Middleware(keep), s.Token, http.StatusOK},
+			{"apptoken-reject", apptokengin.Middleware(v), s.Wrong, http.StatusUnauthorized},
+			{"sdk", cmpSDK(s.Token, apptoken.HeaderName), s.Token, http.StatusOK},
+			{"sdk-lean", cmpSDK(s.Token, apptoken.CanonicalHeaderName), s.Token, http.StatusOK},
+			{"keyauth", gin.BasicAuth(gin.Accounts{"dapr": s.Token}), s.Token, http.StatusOK},
+			{"deny", cmpDeny, s.Token, http.StatusUnauthorized},
 		}
 		for _, c := range cases {
 			r := gin.New()
@@ -105,10 +98,10 @@ func BenchmarkMiddleware(b *testing.B) {
 			rec := httptest.NewRecorder()
 			r.ServeHTTP(rec, req)
 			if rec.Code != c.status {
-				b.Fatalf("%s/%s: status %d, want %d", s.name, c.name, rec.Code, c.status)
+				b.Fatalf("%s/%s: status %d, want %d", s.Name, c.name, rec.Code, c.status)
 			}
 			w := cmpWriter{h: http.Header{}}
-			b.Run(s.name+"/"+c.name, func(b *testing.B) {
+			b.Run(s.Name+"/"+c.name, func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
 					req.Header[apptoken.CanonicalHeaderName] = values

@@ -15,13 +15,6 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// cmpShapes are the token shapes measured: what `openssl rand -base64 32`
-// gives, and a JWT-shaped token. wrong has the same length as token.
-var cmpShapes = []struct{ name, token, wrong string }{
-	{"43B", conformance.Token, conformance.WrongToken},
-	{"jwt", conformance.JWTToken, conformance.JWTToken[:len(conformance.JWTToken)-1] + "x"},
-}
-
 var (
 	cmpInfo   = &grpc.UnaryServerInfo{FullMethod: "/dapr.proto.runtime.v1.AppCallback/OnInvoke"}
 	cmpDenied = status.Error(codes.Unauthenticated, apptoken.RejectionGRPCMessage)
@@ -112,23 +105,23 @@ func cmpDeny(context.Context, any, *grpc.UnaryServerInfo, grpc.UnaryHandler) (an
 // A real server, even over an in-memory connection, would bury these tens
 // of nanoseconds under microseconds of transport.
 func BenchmarkMiddleware(b *testing.B) {
-	for _, s := range cmpShapes {
-		v := conformance.NewVerifier(b, s.token)
-		keep := conformance.NewVerifier(b, s.token, apptoken.WithKeepHeader())
+	for _, s := range conformance.Shapes {
+		v := conformance.NewVerifier(b, s.Token)
+		keep := conformance.NewVerifier(b, s.Token, apptoken.WithKeepHeader())
 		cases := []struct {
 			name string
 			ic   grpc.UnaryServerInterceptor
 			ctx  context.Context
 			ok   bool
 		}{
-			{"bare", nil, cmpIncoming(s.token), true},
-			{"apptoken", apptokengrpc.UnaryServerInterceptor(v), cmpIncoming(s.token), true},
-			{"apptoken-keep", apptokengrpc.UnaryServerInterceptor(keep), cmpIncoming(s.token), true},
-			{"apptoken-reject", apptokengrpc.UnaryServerInterceptor(v), cmpIncoming(s.wrong), false},
-			{"sdk", cmpSDK(s.token), cmpIncoming(s.token), true},
-			{"sdk-lean", cmpSDKLean(s.token), cmpIncoming(s.token), true},
-			{"keyauth", cmpKeyAuth(s.token), cmpIncoming(s.token), true},
-			{"deny", cmpDeny, cmpIncoming(s.token), false},
+			{"bare", nil, cmpIncoming(s.Token), true},
+			{"apptoken", apptokengrpc.UnaryServerInterceptor(v), cmpIncoming(s.Token), true},
+			{"apptoken-keep", apptokengrpc.UnaryServerInterceptor(keep), cmpIncoming(s.Token), true},
+			{"apptoken-reject", apptokengrpc.UnaryServerInterceptor(v), cmpIncoming(s.Wrong), false},
+			{"sdk", cmpSDK(s.Token), cmpIncoming(s.Token), true},
+			{"sdk-lean", cmpSDKLean(s.Token), cmpIncoming(s.Token), true},
+			{"keyauth", cmpKeyAuth(s.Token), cmpIncoming(s.Token), true},
+			{"deny", cmpDeny, cmpIncoming(s.Token), false},
 		}
 		for _, c := range cases {
 			call := func() (any, error) { return cmpHandler(c.ctx, cmpRequest) }
@@ -138,9 +131,9 @@ func BenchmarkMiddleware(b *testing.B) {
 			}
 			// Once, to be sure of what is measured.
 			if _, err := call(); (err == nil) != c.ok {
-				b.Fatalf("%s/%s: error %v, want ok=%v", s.name, c.name, err, c.ok)
+				b.Fatalf("%s/%s: error %v, want ok=%v", s.Name, c.name, err, c.ok)
 			}
-			b.Run(s.name+"/"+c.name, func(b *testing.B) {
+			b.Run(s.Name+"/"+c.name, func(b *testing.B) {
 				b.ReportAllocs()
 				if c.ic == nil {
 					ctx := c.ctx

@@ -219,6 +219,17 @@ func Allowed(method, path string, values []string) bool {
 	return match
 }
 
+// Shape is a token shape the adapters' benchmarks measure: a token and a
+// wrong value of the same length.
+type Shape struct{ Name, Token, Wrong string }
+
+// Shapes are the token shapes of the adapters' BenchmarkMiddleware: what
+// `openssl rand -base64 32` gives, and a JWT-shaped token.
+var Shapes = []Shape{
+	{"43B", Token, WrongToken},
+	{"jwt", JWTToken, JWTToken[:len(JWTToken)-1] + "x"},
+}
+
 // NewVerifier returns a verifier accepting token, with opts, without the
 // default event hook (which would log a JWT-shaped token's expiry), closed
 // when tb ends. It is what adapters' tests and benchmarks build on.
