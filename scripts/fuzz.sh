@@ -35,15 +35,8 @@ trap 'rm -rf "$logdir"' EXIT
 
 log() { printf '[%(%H:%M:%S)T] fuzz: %s\n' -1 "$*" >&2; }
 
-# gowork_for DIR prints the GOWORK value to run go in DIR with: empty (the default
-# lookup) when DIR's module is in the workspace or there is none, "off" otherwise.
-gowork_for() {
-	if (cd "$1" && go list -m >/dev/null 2>&1); then
-		echo ""
-	else
-		echo off
-	fi
-}
+# shellcheck source=scripts/gowork.sh
+. "$root/scripts/gowork.sh"
 
 summary=()
 failed=0

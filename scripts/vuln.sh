@@ -344,15 +344,8 @@ func main() {
 EOF
 (cd "$work/report" && GOWORK=off go build -o "$work/report-bin" .)
 
-# gowork_for DIR prints the GOWORK value to run go in DIR with: empty (the default
-# lookup) when DIR's module is in the workspace or there is none, "off" otherwise.
-gowork_for() {
-	if (cd "$1" && go list -m >/dev/null 2>&1); then
-		echo ""
-	else
-		echo off
-	fi
-}
+# shellcheck source=scripts/gowork.sh
+. "$root/scripts/gowork.sh"
 
 failed=()
 for mod in "$@"; do
