@@ -40,12 +40,4 @@ func BenchmarkVerify(b *testing.B) {
 			v.Verify("GET", "/healthz", nil)
 		}
 	})
-	b.Run("accept-43B-bytes", func(b *testing.B) {
-		v := mustNew(b, apptoken.WithTokens(conformance.Token))
-		values := [][]byte{[]byte(conformance.Token)}
-		b.ReportAllocs()
-		for b.Loop() {
-			v.VerifyBytes("POST", "/orders", values)
-		}
-	})
 }

@@ -36,21 +36,15 @@ func newTokenSet(tokens []string) *tokenSet {
 // depends only on the values' lengths and the number of tokens: neither a
 // token's length nor its content, nor where a value differs from it,
 // changes what is done.
-func matchAny[T string | []byte](s *tokenSet, values []T) int {
+func matchAny(s *tokenSet, values []string) int {
 	found := 0
 	for _, v := range values {
-		p := asBytes(v)
-		n := len(p)
+		n := len(v)
 		for i := range s.padded {
-			found |= isZero(uint64(n^s.lens[i]) | xorBytes(p, s.padded[i][:n]))
+			found |= isZero(uint64(n^s.lens[i]) | xorBytes(v, s.padded[i][:n]))
 		}
 	}
 	return found
-}
-
-// match reports, as 1 or 0, whether p equals one of the tokens, as matchAny does.
-func (s *tokenSet) match(p []byte) int {
-	return matchAny(s, [][]byte{p})
 }
 
 // xorBytes returns a non-zero value when a and b, of the same length,
@@ -60,25 +54,23 @@ func (s *tokenSet) match(p []byte) int {
 // secret: the branches test the length, never the content. A length that
 // is not a multiple of 8 ends with one word that overlaps the previous
 // one; a length under 8 is read byte by byte.
-func xorBytes(a, b []byte) uint64 {
+func xorBytes(a string, b []byte) uint64 {
 	n := len(a)
 	b = b[:n]
-	le := binary.LittleEndian
 	var d0, d1, d2, d3 uint64
 	i := 0
 	for ; i+32 <= n; i += 32 {
-		x, y := a[i:i+32], b[i:i+32]
-		d0 |= le.Uint64(x[0:]) ^ le.Uint64(y[0:])
-		d1 |= le.Uint64(x[8:]) ^ le.Uint64(y[8:])
-		d2 |= le.Uint64(x[16:]) ^ le.Uint64(y[16:])
-		d3 |= le.Uint64(x[24:]) ^ le.Uint64(y[24:])
+		d0 |= word(a, i) ^ wordb(b, i)
+		d1 |= word(a, i+8) ^ wordb(b, i+8)
+		d2 |= word(a, i+16) ^ wordb(b, i+16)
+		d3 |= word(a, i+24) ^ wordb(b, i+24)
 	}
 	for ; i+8 <= n; i += 8 {
-		d0 |= le.Uint64(a[i:i+8]) ^ le.Uint64(b[i:i+8])
+		d0 |= word(a, i) ^ wordb(b, i)
 	}
 	if i < n {
 		if n >= 8 {
-			d1 |= le.Uint64(a[n-8:]) ^ le.Uint64(b[n-8:])
+			d1 |= word(a, n-8) ^ wordb(b, n-8)
 		} else {
 			for ; i < n; i++ {
 				d1 |= uint64(a[i] ^ b[i])
@@ -87,6 +79,16 @@ func xorBytes(a, b []byte) uint64 {
 	}
 	return d0 | d1 | d2 | d3
 }
+
+// word and wordb read the 8 bytes at i as a little-endian number. The
+// compiler turns each into one load.
+func word(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+func wordb(b []byte, i int) uint64 { return binary.LittleEndian.Uint64(b[i : i+8]) }
 
 // isZero returns 1 when x is zero and 0 otherwise, without a branch.
 func isZero(x uint64) int {

@@ -1,14 +1,14 @@
 package apptoken
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"time"
 )
 
 // Option configures a [Verifier]. Options are made by the With… functions of
-// this package; the interface is sealed.
+// this package; the interface is sealed. Options may be given in any order
+// with the same result; a nil Option is ignored.
 type Option interface {
 	apply(*config)
 }
@@ -21,19 +21,18 @@ type config struct {
 	sources        []Source
 	exempt         []Exemption
 	grpcExempt     []string
+	noDefaults     bool
+	legacyGRPC     bool
 	keepHeader     bool
 	onDecision     func(Decision, string, string)
 	onEvent        func(Event)
 	reloadInterval time.Duration
-	ctx            context.Context
 	now            func() time.Time
 	err            error
 }
 
 func defaultConfig() config {
 	return config{
-		exempt:         DefaultExemptions(),
-		grpcExempt:     DefaultGRPCExemptions(),
 		onEvent:        logEvent,
 		reloadInterval: DefaultReloadInterval,
 		now:            time.Now,
@@ -49,7 +48,7 @@ func (c *config) fail(format string, args ...any) {
 
 // WithSource adds sources of accepted tokens. Every token of every source is
 // accepted, which is how two tokens stay valid during a rotation. Without
-// this option the verifier reads the environment variable APP_API_TOKEN.
+// this option (or [WithTokens]) the verifier uses [DefaultSource].
 func WithSource(sources ...Source) Option {
 	return optionFunc(func(c *config) {
 		for _, s := range sources {
@@ -62,120 +61,135 @@ func WithSource(sources ...Source) Option {
 	})
 }
 
-// WithTokens accepts the given tokens: shorthand for WithSource(Static(tokens...)).
+// WithTokens adds fixed accepted tokens, for tests and for tokens the
+// application gets by other means (a secret manager, a flag). They are
+// never reloaded.
 func WithTokens(tokens ...string) Option {
-	return WithSource(Static(tokens...))
+	return WithSource(staticSource(append([]string(nil), tokens...)))
 }
 
 // Exemption lets requests with exactly this method and path through without
 // a token. Both are compared byte for byte with the request as received:
 // no prefix, case-folding, decoding or path cleaning, so "/healthz/",
-// "/Healthz", "//healthz" and "/%68ealthz" are not "/healthz".
+// "/Healthz", "//healthz" and "/%68ealthz" are not "/healthz". A path
+// holding a character that must be escaped ("/a b") is matched by its
+// standard encoding ("/a%20b"), which is what routers route on too.
 type Exemption struct {
-	Method string // for example "GET"; methods are case-sensitive
-	Path   string // for example "/healthz"; must start with "/"
+	Method string // an upper-case HTTP method, such as "GET"
+	Path   string // starts with "/"; no query
 }
 
-// DefaultExemptions returns the HTTP exemptions in force unless
-// [WithExemptions] replaces them: GET and HEAD on exactly /healthz, the
-// path daprd's app health check probes without a token.
-func DefaultExemptions() []Exemption {
-	return []Exemption{{"GET", "/healthz"}, {"HEAD", "/healthz"}}
+// defaultExemptions: daprd's app health check probes GET /healthz
+// without a token; HEAD is its body-less twin.
+var defaultExemptions = []Exemption{{"GET", "/healthz"}, {"HEAD", "/healthz"}}
+
+// defaultGRPCExemptions: what daprd calls without a token in every
+// version, and the standard health service that Kubernetes probes call.
+var defaultGRPCExemptions = []string{
+	"/dapr.proto.runtime.v1.AppCallbackHealthCheck/HealthCheck",
+	"/dapr.proto.runtime.v1.AppCallback/ListTopicSubscriptions",
+	"/dapr.proto.runtime.v1.AppCallback/ListInputBindings",
+	"/grpc.health.v1.Health/Check",
+	"/grpc.health.v1.Health/Watch",
 }
 
-// WithExemptions replaces the HTTP exemptions. WithExemptions() with no
-// argument removes them all, so every request needs a token.
+// legacyGRPCMethods: the callbacks daprd sends without a token before
+// v1.15.13 and in v1.16.0-1.
+var legacyGRPCMethods = []string{
+	"/dapr.proto.runtime.v1.AppCallback/OnTopicEvent",
+	"/dapr.proto.runtime.v1.AppCallback/OnBulkTopicEvent",
+	"/dapr.proto.runtime.v1.AppCallbackAlpha/OnBulkTopicEventAlpha1",
+	"/dapr.proto.runtime.v1.AppCallback/OnBindingEvent",
+	"/dapr.proto.runtime.v1.AppCallback/OnJobEvent",
+	"/dapr.proto.runtime.v1.AppCallbackAlpha/OnJobEventAlpha1",
+}
+
+// WithExemptions adds HTTP exemptions to the default ones, GET and HEAD on
+// exactly /healthz (the path daprd's app health check probes without a
+// token), for example a readiness probe or a metrics path. Use
+// [WithoutDefaultExemptions] to drop the defaults. A method that is not an
+// upper-case HTTP method ("get") or a path that does not start with "/" or
+// holds a query, a fragment, a space or a control character is an error
+// from New.
 func WithExemptions(exemptions ...Exemption) Option {
 	return optionFunc(func(c *config) {
 		for _, e := range exemptions {
-			if e.Method == "" || strings.ContainsAny(e.Method, " \t\r\n") {
-				c.fail("WithExemptions: method %q is not an HTTP method", e.Method)
+			if !isMethod(e.Method) {
+				c.fail("WithExemptions: method %q is not an upper-case HTTP method such as GET", e.Method)
 				return
 			}
-			if !strings.HasPrefix(e.Path, "/") {
-				c.fail("WithExemptions: path %q does not start with /", e.Path)
+			if !strings.HasPrefix(e.Path, "/") || strings.ContainsFunc(e.Path, notInPath) {
+				c.fail("WithExemptions: path %q must start with / and hold no query, fragment, space or control character", e.Path)
 				return
 			}
 		}
-		c.exempt = append([]Exemption(nil), exemptions...)
+		c.exempt = append(c.exempt, exemptions...)
 	})
 }
 
-// Full method names of the gRPC calls daprd makes without a token in every
-// version, and of the standard health service.
-const (
-	GRPCMethodAppHealthCheck         = "/dapr.proto.runtime.v1.AppCallbackHealthCheck/HealthCheck"
-	GRPCMethodListTopicSubscriptions = "/dapr.proto.runtime.v1.AppCallback/ListTopicSubscriptions"
-	GRPCMethodListInputBindings      = "/dapr.proto.runtime.v1.AppCallback/ListInputBindings"
-	GRPCMethodHealthCheck            = "/grpc.health.v1.Health/Check"
-	GRPCMethodHealthWatch            = "/grpc.health.v1.Health/Watch"
-)
-
-// DefaultGRPCExemptions returns the gRPC methods exempt unless
-// [WithGRPCExemptions] replaces them: those daprd calls without a token in
-// every version (app health check, ListTopicSubscriptions,
-// ListInputBindings) and the standard grpc.health.v1 Check and Watch used
-// by Kubernetes probes.
-func DefaultGRPCExemptions() []string {
-	return []string{
-		GRPCMethodAppHealthCheck,
-		GRPCMethodListTopicSubscriptions,
-		GRPCMethodListInputBindings,
-		GRPCMethodHealthCheck,
-		GRPCMethodHealthWatch,
+func isMethod(m string) bool {
+	if m == "" {
+		return false
 	}
+	for _, r := range m {
+		if (r < 'A' || r > 'Z') && r != '-' && r != '_' {
+			return false
+		}
+	}
+	return true
 }
 
-// LegacySidecarGRPCMethods returns the AppCallback methods that daprd sends
-// without a token before v1.15.13 (v1.14.x, v1.15.0-12) and in v1.16.0-1:
-// topic events, bindings and jobs.
-func LegacySidecarGRPCMethods() []string {
-	return []string{
-		"/dapr.proto.runtime.v1.AppCallback/OnTopicEvent",
-		"/dapr.proto.runtime.v1.AppCallbackAlpha/OnBulkTopicEventAlpha1",
-		"/dapr.proto.runtime.v1.AppCallback/OnBulkTopicEvent",
-		"/dapr.proto.runtime.v1.AppCallback/OnBindingEvent",
-		"/dapr.proto.runtime.v1.AppCallbackAlpha/OnJobEventAlpha1",
-		"/dapr.proto.runtime.v1.AppCallback/OnJobEvent",
-	}
-}
+func notInPath(r rune) bool { return r <= ' ' || r == 0x7f || r == '?' || r == '#' }
 
-// WithGRPCExemptions replaces the exempt gRPC methods, given as full method
-// names ("/package.Service/Method"), matched exactly. WithGRPCExemptions()
-// with no argument removes them all.
+// WithGRPCExemptions adds exempt gRPC methods, given as full method names
+// ("/package.Service/Method") and matched exactly, to the default ones:
+// the calls daprd makes without a token in every version
+// (/dapr.proto.runtime.v1.AppCallbackHealthCheck/HealthCheck and
+// AppCallback's ListTopicSubscriptions and ListInputBindings) and the
+// standard health service's Check and Watch (/grpc.health.v1.Health/...),
+// which Kubernetes probes call. Use [WithoutDefaultExemptions] to drop the
+// defaults.
 func WithGRPCExemptions(fullMethods ...string) Option {
 	return optionFunc(func(c *config) {
 		for _, m := range fullMethods {
-			if !strings.HasPrefix(m, "/") || strings.Count(m, "/") != 2 {
+			svc, method, ok := strings.Cut(strings.TrimPrefix(m, "/"), "/")
+			if !strings.HasPrefix(m, "/") || !ok || svc == "" || method == "" || strings.Contains(method, "/") {
 				c.fail("WithGRPCExemptions: %q is not a full method name like /pkg.Service/Method", m)
 				return
 			}
 		}
-		c.grpcExempt = append([]string(nil), fullMethods...)
+		c.grpcExempt = append(c.grpcExempt, fullMethods...)
 	})
+}
+
+// WithoutDefaultExemptions drops the default HTTP and gRPC exemptions (see
+// [WithExemptions] and [WithGRPCExemptions]), so that only those given
+// explicitly apply. With nothing given, every request needs a token.
+func WithoutDefaultExemptions() Option {
+	return optionFunc(func(c *config) { c.noDefaults = true })
 }
 
 // WithInsecureLegacySidecarGRPC also exempts the gRPC callbacks that old
 // sidecars send without a token: daprd v1.14.x, v1.15.0 to v1.15.12 and
-// v1.16.0 to v1.16.1 (see [LegacySidecarGRPCMethods]). Without it, those
-// versions cannot deliver pub/sub messages, binding events or jobs to a
-// gRPC app that checks the token.
+// v1.16.0 to v1.16.1 call AppCallback's OnTopicEvent, OnBulkTopicEvent,
+// OnBindingEvent and OnJobEvent (and AppCallbackAlpha's OnBulkTopicEventAlpha1
+// and OnJobEventAlpha1) without one. Without this option, those versions
+// cannot deliver pub/sub messages, binding events or jobs to a gRPC app
+// that checks the token. It adds to the other exemptions, whatever their
+// order.
 //
-// Risk: anyone who can reach the app's gRPC port can then call
-// OnTopicEvent, OnBindingEvent and OnJobEvent without a token, that is,
-// inject messages, binding events and jobs. Use it only while such a
-// sidecar is deployed, with the app port reachable by nothing but its
-// sidecar (loopback or a network policy), and upgrade daprd to v1.15.13,
-// v1.16.2, v1.17.0 or later to drop it.
+// Risk: anyone who can reach the app's gRPC port can then call those
+// methods without a token, that is, inject messages, binding events and
+// jobs. Use it only while such a sidecar is deployed, with the app port
+// reachable by nothing but its sidecar (loopback or a network policy), and
+// upgrade daprd to v1.15.13, v1.16.2, v1.17.0 or later to drop it.
 func WithInsecureLegacySidecarGRPC() Option {
-	return optionFunc(func(c *config) {
-		c.grpcExempt = append(c.grpcExempt, LegacySidecarGRPCMethods()...)
-	})
+	return optionFunc(func(c *config) { c.legacyGRPC = true })
 }
 
-// WithKeepHeader leaves the dapr-api-token header (or metadata key) on
-// allowed requests. By default it is removed before the handler runs, so
-// that handlers cannot log or forward it.
+// WithKeepHeader leaves the dapr-api-token header (or gRPC metadata key)
+// on allowed requests. By default it is removed before the handler runs,
+// so that handlers cannot log or forward it (see [Verifier.HidesToken]).
 func WithKeepHeader() Option {
 	return optionFunc(func(c *config) { c.keepHeader = true })
 }
@@ -202,8 +216,9 @@ func WithEventHook(hook func(Event)) Option {
 	})
 }
 
-// WithReloadInterval sets how often sources that can change are read again
-// (default [DefaultReloadInterval]). It must be at least 10ms.
+// WithReloadInterval sets how often sources that can change (a [File], or
+// any source made with [Reloading]) are read again; the default is
+// [DefaultReloadInterval]. It must be at least 10ms.
 func WithReloadInterval(d time.Duration) Option {
 	return optionFunc(func(c *config) {
 		if d < 10*time.Millisecond {
@@ -212,9 +227,4 @@ func WithReloadInterval(d time.Duration) Option {
 		}
 		c.reloadInterval = d
 	})
-}
-
-// WithContext stops the background reloader when ctx is done, as Close does.
-func WithContext(ctx context.Context) Option {
-	return optionFunc(func(c *config) { c.ctx = ctx })
 }

@@ -3,10 +3,14 @@ package apptoken
 import "net/http"
 
 // The rejection every adapter answers with, unless the application installs
-// its own handler. It is the same for a missing and a wrong token, so it
-// tells a caller nothing about what was expected. 401, not 404, because
-// daprd drops a pub/sub message on 404 and retries on any other error;
-// never 2xx, which daprd takes as success.
+// its own handler. It is the same for every rejecting [Decision], so it tells
+// a caller nothing about what was expected.
+//
+// It is 401 on purpose, and an error handler that replaces it should keep
+// to the same rule: daprd drops a pub/sub message answered with 404 (over
+// gRPC, codes.Unimplemented), takes any 2xx as delivered, and retries on
+// anything else. This is the one place the rule is written down; the
+// adapters link here.
 const (
 	RejectionStatus      = http.StatusUnauthorized
 	RejectionContentType = "application/json"
@@ -17,18 +21,15 @@ const (
 	RejectionGRPCMessage = "missing or invalid app API token"
 )
 
-var rejectionBody = []byte(RejectionBody)
-
-// WriteRejection writes the standard rejection to a net/http response.
+// WriteRejection writes the standard rejection to a net/http response:
+// [RejectionStatus], [RejectionContentType], Cache-Control: no-store and
+// [RejectionBody].
 func WriteRejection(w http.ResponseWriter) {
 	h := w.Header()
-	h["Content-Type"] = rejectionContentType
-	h["Cache-Control"] = rejectionCacheControl
+	// Fresh slices for every response: a later middleware may edit or
+	// append to what it finds in the header map.
+	h["Content-Type"] = []string{RejectionContentType}
+	h["Cache-Control"] = []string{"no-store"}
 	w.WriteHeader(RejectionStatus)
-	_, _ = w.Write(rejectionBody)
+	_, _ = w.Write([]byte(RejectionBody))
 }
-
-var (
-	rejectionContentType  = []string{RejectionContentType}
-	rejectionCacheControl = []string{"no-store"}
-)

@@ -1,7 +1,6 @@
 package apptoken_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -80,14 +79,14 @@ func (l *eventLog) wait(t *testing.T, k apptoken.EventKind, n int) apptoken.Even
 
 // newFileVerifier makes a verifier reading path every testInterval, with
 // the given extra sources, reporting events to the returned log.
-func newFileVerifier(t *testing.T, path string, extra ...apptoken.Source) (*apptoken.Verifier, *eventLog) {
+func newFileVerifier(t *testing.T, path string, extra ...apptoken.Option) (*apptoken.Verifier, *eventLog) {
 	t.Helper()
 	log := &eventLog{}
-	v, err := apptoken.New(
-		apptoken.WithSource(append([]apptoken.Source{apptoken.File(path)}, extra...)...),
+	v, err := apptoken.New(append([]apptoken.Option{
+		apptoken.WithSource(apptoken.File(path)),
 		apptoken.WithReloadInterval(testInterval),
 		apptoken.WithEventHook(log.hook),
-	)
+	}, extra...)...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -96,7 +95,7 @@ func newFileVerifier(t *testing.T, path string, extra ...apptoken.Source) (*appt
 }
 
 func accepts(v *apptoken.Verifier, tok string) bool {
-	return v.Verify("POST", "/orders", []string{tok}).Outcome == apptoken.OutcomeAccepted
+	return v.Verify("POST", "/orders", []string{tok}) == apptoken.Accepted
 }
 
 // eventually polls cond every millisecond until it holds, and returns how
@@ -272,7 +271,7 @@ func testRotation(t *testing.T, tf tokenFile) {
 				if i%2 == 1 {
 					vals = []string{rotWrong, rotValid} // two values, as daprd 1.14 sends over gRPC
 				}
-				if d := v.Verify("POST", "/orders", vals); d.Outcome != apptoken.OutcomeAccepted {
+				if d := v.Verify("POST", "/orders", vals); d != apptoken.Accepted {
 					fail("token valid throughout rejected (%v) in phase %d", d, before)
 				}
 				if accepts(v, rotWrong) {
@@ -586,7 +585,7 @@ func TestCombinedSources(t *testing.T) {
 	if err := os.WriteFile(path, lines(rotOld, staticTok), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	v, log := newFileVerifier(t, path, apptoken.Env(envName), apptoken.Static(staticTok))
+	v, log := newFileVerifier(t, path, apptoken.WithSource(apptoken.Env(envName)), apptoken.WithTokens(staticTok))
 	for _, tok := range []string{envTok, staticTok, rotOld} {
 		if !accepts(v, tok) {
 			t.Fatalf("token of a combined source not accepted")
@@ -643,7 +642,7 @@ func TestTwoFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	v, log := newFileVerifier(t, a, apptoken.File(b))
+	v, log := newFileVerifier(t, a, apptoken.WithSource(apptoken.File(b)))
 	if err := os.WriteFile(a, lines(rotNew), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -669,8 +668,7 @@ type scriptedSource struct {
 	reads   int
 }
 
-func (s *scriptedSource) String() string   { return "scripted source" }
-func (s *scriptedSource) Reloadable() bool { return true }
+func (s *scriptedSource) String() string { return "scripted source" }
 func (s *scriptedSource) Tokens() ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -710,7 +708,7 @@ func TestReloadConfirmsChanges(t *testing.T) {
 		// second read, and swaps it in: 3 reads, one reload.
 		src := &scriptedSource{answers: [][]string{{rotOld, rotValid}, full}}
 		log, reads := &eventLog{}, []int{}
-		v := mustNew(t, apptoken.WithSource(src), apptoken.WithReloadInterval(testInterval), apptoken.WithEventHook(readsAtEvent(src, log, &reads)))
+		v := mustNew(t, apptoken.WithSource(apptoken.Reloading(src)), apptoken.WithReloadInterval(testInterval), apptoken.WithEventHook(readsAtEvent(src, log, &reads)))
 		log.wait(t, apptoken.EventReloaded, 1)
 		if !accepts(v, rotNew) || accepts(v, rotOld) || len(reads) != 1 || reads[0] != 3 {
 			t.Errorf("change in force after %v reads, want 3", reads)
@@ -720,7 +718,7 @@ func TestReloadConfirmsChanges(t *testing.T) {
 		// The first reload reads half, then full, full: 4 reads, one reload.
 		src := &scriptedSource{answers: [][]string{{rotOld, rotValid}, half, full}}
 		log, reads := &eventLog{}, []int{}
-		v := mustNew(t, apptoken.WithSource(src), apptoken.WithReloadInterval(testInterval), apptoken.WithEventHook(readsAtEvent(src, log, &reads)))
+		v := mustNew(t, apptoken.WithSource(apptoken.Reloading(src)), apptoken.WithReloadInterval(testInterval), apptoken.WithEventHook(readsAtEvent(src, log, &reads)))
 		var rejected atomic.Int64
 		done := make(chan struct{})
 		go func() {
@@ -747,7 +745,7 @@ func TestReloadConfirmsChanges(t *testing.T) {
 		// A lasting failure is reported in the reload that first sees it.
 		src := &scriptedSource{answers: [][]string{full, nil}}
 		log, reads := &eventLog{}, []int{}
-		mustNew(t, apptoken.WithSource(src), apptoken.WithReloadInterval(testInterval), apptoken.WithEventHook(readsAtEvent(src, log, &reads)))
+		mustNew(t, apptoken.WithSource(apptoken.Reloading(src)), apptoken.WithReloadInterval(testInterval), apptoken.WithEventHook(readsAtEvent(src, log, &reads)))
 		log.wait(t, apptoken.EventReloadFailed, 1)
 		if len(reads) != 1 || reads[0] != 3 {
 			t.Errorf("failure reported after %v reads, want 3", reads)
@@ -756,7 +754,7 @@ func TestReloadConfirmsChanges(t *testing.T) {
 	t.Run("failure that passes", func(t *testing.T) {
 		src := &scriptedSource{answers: [][]string{full, nil, full}}
 		log := &eventLog{}
-		v := mustNew(t, apptoken.WithSource(src), apptoken.WithReloadInterval(testInterval), apptoken.WithEventHook(log.hook))
+		v := mustNew(t, apptoken.WithSource(apptoken.Reloading(src)), apptoken.WithReloadInterval(testInterval), apptoken.WithEventHook(log.hook))
 		eventually(t, time.Second, "reads", func() bool { return src.readCount() > 5 })
 		if len(log.all()) != 0 || !accepts(v, rotValid) {
 			t.Errorf("a failure seen once was reported: %v", log.all())
@@ -770,7 +768,7 @@ func TestReloadConfirmsChanges(t *testing.T) {
 		}
 		src := &scriptedSource{answers: answers}
 		log := &eventLog{}
-		v := mustNew(t, apptoken.WithSource(src), apptoken.WithReloadInterval(testInterval), apptoken.WithEventHook(log.hook))
+		v := mustNew(t, apptoken.WithSource(apptoken.Reloading(src)), apptoken.WithReloadInterval(testInterval), apptoken.WithEventHook(log.hook))
 		eventually(t, 2*time.Second, "reads", func() bool { return src.readCount() > 30 })
 		if len(log.all()) != 0 || !accepts(v, rotValid) || accepts(v, rotOld) {
 			t.Errorf("an unconfirmed reading acted on: %v", log.all())
@@ -868,76 +866,21 @@ func TestCloseStopsReloading(t *testing.T) {
 	}
 }
 
-func TestContextStopsReloader(t *testing.T) {
-	n0 := reloaderGoroutines()
-	path := writeTokenFile(t, rotOld)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	log := &eventLog{}
-	v, err := apptoken.New(apptoken.WithSource(apptoken.File(path)), apptoken.WithContext(ctx),
-		apptoken.WithReloadInterval(testInterval), apptoken.WithEventHook(log.hook))
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitReloaders(t, n0+1)
-	// Still reloading while the context lives.
-	if err := os.WriteFile(path, lines(rotNew), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	log.wait(t, apptoken.EventReloaded, 1)
-	cancel()
-	waitReloaders(t, n0)
-	if err := os.WriteFile(path, lines(rotValid), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(5 * testInterval)
-	if accepts(v, rotValid) || !accepts(v, rotNew) {
-		t.Error("the file was read again after the context ended")
-	}
-	// Close after the context ended returns at once, twice.
-	for range 2 {
-		if err := v.Close(); err != nil {
-			t.Error(err)
-		}
-	}
-}
-
-func TestCancelledContextAtStart(t *testing.T) {
-	n0 := reloaderGoroutines()
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	v, err := apptoken.New(apptoken.WithSource(apptoken.File(writeTokenFile(t, rotOld))), apptoken.WithContext(ctx), apptoken.WithEventHook(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitReloaders(t, n0)
-	if !accepts(v, rotOld) {
-		t.Error("tokens read in New are not in force")
-	}
-	if err := v.Close(); err != nil {
-		t.Error(err)
-	}
-}
-
-// fixedSource is a Reloader that says it does not change.
+// fixedSource is a source of the application's own, not made Reloading.
 type fixedSource struct{}
 
 func (fixedSource) String() string            { return "fixed source" }
-func (fixedSource) Reloadable() bool          { return false }
 func (fixedSource) Tokens() ([]string, error) { return []string{rotValid}, nil }
 
 func TestNoReloaderWithoutChangingSource(t *testing.T) {
 	t.Setenv("APPTOKEN_TEST_ROTATION_ENV", rotOld)
 	n0 := reloaderGoroutines()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	for name, src := range map[string]apptoken.Source{
-		"static":                 apptoken.Static(rotValid),
-		"env":                    apptoken.Env("APPTOKEN_TEST_ROTATION_ENV"),
-		"reloader not reloading": fixedSource{},
+	for name, opt := range map[string]apptoken.Option{
+		"static":        apptoken.WithTokens(rotValid),
+		"env":           apptoken.WithSource(apptoken.Env("APPTOKEN_TEST_ROTATION_ENV")),
+		"custom source": apptoken.WithSource(fixedSource{}),
 	} {
-		v, err := apptoken.New(apptoken.WithSource(src), apptoken.WithContext(ctx),
-			apptoken.WithReloadInterval(testInterval), apptoken.WithEventHook(nil))
+		v, err := apptoken.New(opt, apptoken.WithReloadInterval(testInterval), apptoken.WithEventHook(nil))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

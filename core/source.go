@@ -7,15 +7,12 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 )
 
-// Source yields accepted tokens. The verifier calls Tokens once, in New;
-// a source that also implements [Reloader] and reports Reloadable() == true
-// is called again every reload interval, off the request path, while the
-// tokens New got from the other sources stay as they were. When its answer
-// changes or fails, it is called again a few times in quick succession: a
-// change is put in force, and a failure reported, only when two calls in a
-// row agree.
+// Source yields accepted tokens. The verifier calls Tokens in New and,
+// for a source made with [Reloading] (such as a [File]), again every reload
+// interval, off the request path.
 //
 // Tokens returns the source's tokens as they are; the verifier trims
 // surrounding whitespace from each, and rejects an empty list, an empty
@@ -27,15 +24,25 @@ type Source interface {
 	String() string
 }
 
-// Reloader is implemented by a [Source] whose tokens can change while the
-// process runs. When a source of a verifier reports Reloadable() == true,
-// the verifier starts a goroutine that reads that source again every reload
-// interval (see [WithReloadInterval]) until Close or the context of
-// [WithContext] stops it. A verifier with no such source starts none.
-type Reloader interface {
-	Source
-	Reloadable() bool
+// Reloading returns src marked as a source whose tokens can change while
+// the process runs: the verifier then reads it again every reload interval
+// (see [WithReloadInterval]) in a goroutine that [Verifier.Close] stops,
+// while the tokens New got from the other sources stay as they were. When
+// its answer changes or fails, it is read again a few times in quick
+// succession: a change is put in force, and a failure reported, only when
+// two reads in a row agree; a failure keeps the last good tokens. A
+// verifier with no such source starts no goroutine.
+func Reloading(src Source) Source {
+	if src == nil {
+		return nil
+	}
+	if r, ok := src.(reloading); ok {
+		return r
+	}
+	return reloading{src}
 }
+
+type reloading struct{ Source }
 
 // DefaultSource is the source a verifier uses when no [WithSource] option is
 // given. When the environment variable APP_API_TOKEN_FILE is set, it is
@@ -48,7 +55,7 @@ func DefaultSource() Source {
 		if strings.Trim(path, space) == "" {
 			return errSource{DefaultFileEnvVar, fmt.Errorf("%w: %s is set but empty", ErrNoToken, DefaultFileEnvVar)}
 		}
-		return File(path)
+		return Reloading(fileSource{path: path, from: DefaultFileEnvVar})
 	}
 	return Env(DefaultEnvVar)
 }
@@ -87,12 +94,7 @@ func (e envSource) Tokens() ([]string, error) {
 	return []string{val}, nil
 }
 
-// Static returns a source of fixed tokens, for tests and for tokens that
-// the application gets by other means (a secret manager, a flag).
-func Static(tokens ...string) Source {
-	return staticSource(append([]string(nil), tokens...))
-}
-
+// staticSource holds the tokens of WithTokens.
 type staticSource []string
 
 func (s staticSource) String() string            { return fmt.Sprintf("static list of %d token(s)", len(s)) }
@@ -106,39 +108,46 @@ const maxFileSize = 1 << 20
 // File returns a source that reads tokens from the file at path, one per
 // line; blank lines and surrounding whitespace are ignored. This is the
 // shape of a Kubernetes secret mounted as a volume, a Docker secret, or a
-// file an operator edits. The file is read again every reload interval, so
-// a token added or removed takes effect without a restart, whichever way
-// the file is changed: written in place, renamed over, or swapped by
-// kubelet through its ..data symbolic link. The path is opened afresh on
-// every read and symbolic links are followed. A change is in force within
-// one reload interval plus a short confirming read (see [Source]).
+// file an operator edits. It is [Reloading]: the file is read again every
+// reload interval, so a token added or removed takes effect without a
+// restart, whichever way the file is changed: written in place, renamed
+// over, or swapped by kubelet through its ..data symbolic link. The path is
+// opened afresh on every read and symbolic links are followed.
 //
-// A file that is missing, unreadable, not a regular file, or holds no
+// A file that is missing, unreadable, not a regular file (a FIFO or a
+// device is refused without blocking), larger than 1 MiB or holding no
 // token is an error from New. At a reload the same is an
 // [EventReloadFailed] and the last good tokens stay in force; so is a
 // file caught empty in the middle of being rewritten in place.
-func File(path string) Source { return fileSource(path) }
+func File(path string) Source { return Reloading(fileSource{path: path}) }
 
-type fileSource string
+// fileSource reads a file; from names the variable that gave the path,
+// for the error messages of DefaultSource.
+type fileSource struct{ path, from string }
 
-func (f fileSource) String() string   { return "file " + string(f) }
-func (f fileSource) Reloadable() bool { return true }
+func (f fileSource) String() string {
+	if f.from != "" {
+		return "file " + f.path + " (named by " + f.from + ")"
+	}
+	return "file " + f.path
+}
 
 func (f fileSource) Tokens() ([]string, error) {
-	// Stat first: opening a named pipe or a terminal for reading could
-	// block the reloader (or New) for good.
-	info, err := os.Stat(string(f))
+	// Opened without blocking, then checked: opening a FIFO for reading
+	// would otherwise wait for a writer, and a FIFO swapped in between a
+	// stat and an open would block the reloader (or New) for good.
+	file, err := os.OpenFile(f.path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	info, err := file.Stat()
 	if err != nil {
 		return nil, err
 	}
 	if !info.Mode().IsRegular() {
 		return nil, errNotRegular
 	}
-	file, err := os.Open(string(f))
-	if err != nil {
-		return nil, err
-	}
-	defer file.Close()
 	data, err := io.ReadAll(io.LimitReader(file, maxFileSize+1))
 	if err != nil {
 		return nil, err
@@ -224,8 +233,8 @@ func normalize(t string) (string, error) {
 	return t, nil
 }
 
-// live reports whether src asks to be read again while the process runs.
+// live reports whether src is read again while the process runs.
 func live(src Source) bool {
-	r, ok := src.(Reloader)
-	return ok && r.Reloadable()
+	_, ok := src.(reloading)
+	return ok
 }

@@ -1,7 +1,6 @@
 package apptoken
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -15,9 +14,6 @@ const (
 	// HeaderName is the HTTP header, and the gRPC metadata key, in which daprd
 	// sends the app API token. Header names are case-insensitive.
 	HeaderName = "dapr-api-token"
-	// CanonicalHeaderName is HeaderName in the canonical form net/http uses as
-	// the key of http.Header.
-	CanonicalHeaderName = "Dapr-Api-Token"
 	// DefaultEnvVar is the environment variable read by default: the one daprd
 	// itself reads the token from.
 	DefaultEnvVar = "APP_API_TOKEN"
@@ -33,7 +29,7 @@ const (
 	// proxied by daprd 1.14. A request with more is rejected unread.
 	MaxValues = 4
 	// DefaultReloadInterval is how often sources that can change (see
-	// [Reloader]), such as a [File], are read again. Change it with
+	// [Reloading]), such as a [File], are read again. Change it with
 	// [WithReloadInterval].
 	DefaultReloadInterval = 5 * time.Second
 )
@@ -62,7 +58,7 @@ type Verifier struct {
 
 	exempt     []Exemption
 	grpcExempt []string
-	keepHeader bool
+	hideToken  bool
 	onDecision func(d Decision, method, path string)
 	onEvent    func(Event)
 
@@ -84,11 +80,11 @@ type Verifier struct {
 // uses [DefaultSource]: the file named by APP_API_TOKEN_FILE if that is
 // set, else the environment variable APP_API_TOKEN.
 //
-// New fails when a source yields no token or a malformed one: the verifier
-// never starts in a state that lets requests through unchecked. When a source
-// can change (a [File]), New starts a goroutine that reloads it; call Close,
-// or cancel the context given with [WithContext], to stop it. A verifier
-// whose sources cannot change starts no goroutine.
+// New fails when a source yields no token or a malformed one, or an option
+// is invalid: the verifier never starts in a state that lets requests
+// through unchecked. When a source can change (a [File], or one made with
+// [Reloading]), New starts a goroutine that reloads it; call Close to stop
+// it. A verifier whose sources cannot change starts no goroutine.
 //
 // New reports the expiry of JWT-shaped tokens through the event hook
 // before it returns (see [Event]).
@@ -106,10 +102,17 @@ func New(opts ...Option) (*Verifier, error) {
 	if len(c.sources) == 0 {
 		c.sources = []Source{DefaultSource()}
 	}
+	if !c.noDefaults {
+		c.exempt = append(c.exempt, defaultExemptions...)
+		c.grpcExempt = append(c.grpcExempt, defaultGRPCExemptions...)
+	}
+	if c.legacyGRPC {
+		c.grpcExempt = append(c.grpcExempt, legacyGRPCMethods...)
+	}
 	v := &Verifier{
 		exempt:         c.exempt,
 		grpcExempt:     c.grpcExempt,
-		keepHeader:     c.keepHeader,
+		hideToken:      !c.keepHeader,
 		onDecision:     c.onDecision,
 		onEvent:        c.onEvent,
 		sources:        c.sources,
@@ -139,16 +142,16 @@ func New(opts ...Option) (*Verifier, error) {
 	if reloads {
 		v.stop = make(chan struct{})
 		v.done = make(chan struct{})
-		go v.reloadLoop(c.ctx, &w)
+		go v.reloadLoop(&w)
 	}
 	return v, nil
 }
 
 // Close stops the background reloader, if any, and waits for it to end. The
 // verifier keeps answering with the tokens it last loaded. Close is safe to
-// call more than once, from several goroutines, after the context of
-// [WithContext] has ended, and on a verifier with nothing to stop. It must
-// not be called from the event hook, which runs on the reloader.
+// call more than once, from several goroutines, and on a verifier with
+// nothing to stop. It must not be called from the event hook, which runs on
+// the reloader. It always returns nil.
 func (v *Verifier) Close() error {
 	if v == nil || v.stop == nil {
 		return nil
@@ -158,27 +161,17 @@ func (v *Verifier) Close() error {
 	return nil
 }
 
-// Verify decides an HTTP request given its method, its path as received (not
-// decoded or cleaned; see [Verifier.VerifyRequest]) and every value of its
-// dapr-api-token header. It never keeps the values.
+// Verify decides an HTTP request given its method, its path as received
+// (not decoded or cleaned, without the query; see [Verifier.Admit]) and
+// every value of its dapr-api-token header. It changes nothing and never
+// keeps the values. It is what an adapter for a framework not built on
+// net/http calls; such an adapter then removes the header from an allowed
+// request when [Verifier.HidesToken] says so.
 func (v *Verifier) Verify(method, path string, values []string) Decision {
 	if v == nil {
-		return decisionNoVerifier
+		return Mismatch
 	}
-	d := decisionExempt
-	if !v.isExempt(method, path) {
-		d = check(v.tokens.Load(), values)
-	}
-	return v.report(d, method, path)
-}
-
-// VerifyBytes is Verify for frameworks that hold header values as byte
-// slices, such as fasthttp. It never keeps or changes the values.
-func (v *Verifier) VerifyBytes(method, path string, values [][]byte) Decision {
-	if v == nil {
-		return decisionNoVerifier
-	}
-	d := decisionExempt
+	d := Exempt
 	if !v.isExempt(method, path) {
 		d = check(v.tokens.Load(), values)
 	}
@@ -187,30 +180,34 @@ func (v *Verifier) VerifyBytes(method, path string, values [][]byte) Decision {
 
 // VerifyGRPC decides a gRPC call given its full method name
 // ("/package.Service/Method") and every value of its dapr-api-token metadata
-// key. The hook sees the method as "POST" and the full method name as path.
+// key. It changes nothing. The decision hook sees the method as "POST" and
+// the full method name as path.
 func (v *Verifier) VerifyGRPC(fullMethod string, values []string) Decision {
 	if v == nil {
-		return decisionNoVerifier
+		return Mismatch
 	}
-	d := decisionExempt
+	d := Exempt
 	if !v.isExemptGRPC(fullMethod) {
 		d = check(v.tokens.Load(), values)
 	}
 	return v.report(d, http.MethodPost, fullMethod)
 }
 
-// VerifyRequest decides a net/http request, and is what adapters for
-// frameworks built on net/http call. It reads every value of the
-// dapr-api-token header and matches exemptions against the path as the
-// client sent it: URL.RawPath when net/http kept one (the path used an
-// encoding other than the standard one, such as /%68ealthz), else
-// URL.Path, which net/http neither cleans nor resolves. So "//healthz",
-// "/healthz/../orders" and "/%68ealthz" are not "/healthz". (An exemption
-// holding a character that must be escaped, "/a b", is matched by its
-// standard encoding "/a%20b", which is what routers route on too.)
-// Unless [WithKeepHeader] was given, an allowed request
-// leaves without its dapr-api-token header, so handlers cannot log or forward it.
-func (v *Verifier) VerifyRequest(r *http.Request) Decision {
+// canonicalHeader is HeaderName as net/http keys it in http.Header.
+const canonicalHeader = "Dapr-Api-Token"
+
+// Admit decides a net/http request and, when it is allowed, removes its
+// dapr-api-token header unless [WithKeepHeader] was given, so that the
+// handler cannot log or forward the token. It is the one call a net/http
+// middleware makes before calling the next handler or answering with
+// [WriteRejection].
+//
+// Exemptions are matched against the path as the client sent it:
+// URL.RawPath when net/http kept one (the path used an encoding other than
+// the standard one, such as /%68ealthz), else URL.Path, which net/http
+// neither cleans nor resolves. So "//healthz", "/healthz/../orders" and
+// "/%68ealthz" are not "/healthz".
+func (v *Verifier) Admit(r *http.Request) Decision {
 	path := ""
 	if r.URL != nil {
 		path = r.URL.RawPath
@@ -218,12 +215,18 @@ func (v *Verifier) VerifyRequest(r *http.Request) Decision {
 			path = r.URL.Path
 		}
 	}
-	d := v.Verify(r.Method, path, r.Header[CanonicalHeaderName])
-	if d.Allowed() && !v.keepHeader {
-		delete(r.Header, CanonicalHeaderName)
+	d := v.Verify(r.Method, path, r.Header[canonicalHeader])
+	if d.Allowed() && v.HidesToken() {
+		delete(r.Header, canonicalHeader)
 	}
 	return d
 }
+
+// HidesToken reports whether an allowed request must reach its handler
+// without the dapr-api-token header (or gRPC metadata key): true unless
+// [WithKeepHeader] was given. [Verifier.Admit] applies it to net/http
+// requests; adapters for other request types apply it themselves.
+func (v *Verifier) HidesToken() bool { return v == nil || v.hideToken }
 
 // report passes d to the decision hook, if any, and returns it.
 func (v *Verifier) report(d Decision, method, path string) Decision {
@@ -232,11 +235,6 @@ func (v *Verifier) report(d Decision, method, path string) Decision {
 	}
 	return d
 }
-
-// KeepHeader reports whether adapters should leave the token header (or
-// metadata key) on an allowed request. It is false unless [WithKeepHeader]
-// was given.
-func (v *Verifier) KeepHeader() bool { return v != nil && v.keepHeader }
 
 func (v *Verifier) isExempt(method, path string) bool {
 	for _, e := range v.exempt {
@@ -258,24 +256,24 @@ func (v *Verifier) isExemptGRPC(fullMethod string) bool {
 
 // check compares the presented values with the accepted tokens. Limits are
 // checked on public facts (how many values, how long) before any compare.
-func check[T string | []byte](s *tokenSet, values []T) Decision {
+func check(s *tokenSet, values []string) Decision {
 	if len(values) > MaxValues {
-		return decisionTooManyValues
+		return TooManyValues
 	}
 	present := false
 	for _, x := range values {
 		if len(x) > MaxTokenLength {
-			return decisionTooLong
+			return TooLong
 		}
 		present = present || len(x) > 0
 	}
 	if !present {
-		return decisionMissing
+		return Missing
 	}
 	if matchAny(s, values) == 1 {
-		return decisionAccepted
+		return Accepted
 	}
-	return decisionMismatch
+	return Mismatch
 }
 
 // Reloading. Every interval the reloader reads the live sources once: when
@@ -298,25 +296,18 @@ type reloadState struct {
 	expiry *expiryWatch
 }
 
-// reloadLoop reads the live sources again each interval until Close or the
-// context ends it.
-func (v *Verifier) reloadLoop(ctx context.Context, w *expiryWatch) {
+// reloadLoop reads the live sources again each interval until Close ends it.
+func (v *Verifier) reloadLoop(w *expiryWatch) {
 	defer close(v.done)
 	t := time.NewTicker(v.reloadInterval)
 	defer t.Stop()
-	var ctxDone <-chan struct{}
-	if ctx != nil {
-		ctxDone = ctx.Done()
-	}
 	st := reloadState{expiry: w}
 	for {
 		select {
 		case <-v.stop:
 			return
-		case <-ctxDone:
-			return
 		case <-t.C:
-			if !v.reload(&st, ctxDone) {
+			if !v.reload(&st) {
 				return
 			}
 			v.reportExpiry(st.expiry, v.tokens.Load())
@@ -327,7 +318,7 @@ func (v *Verifier) reloadLoop(ctx context.Context, w *expiryWatch) {
 // reload runs one interval's reading of the sources. On an error it keeps
 // the last good set: a failed reload never widens or empties what is
 // accepted. It returns false when it was stopped while pausing.
-func (v *Verifier) reload(st *reloadState, ctxDone <-chan struct{}) bool {
+func (v *Verifier) reload(st *reloadState) bool {
 	cur := v.tokens.Load()
 	toks, err := v.read()
 	if err == nil && slices.Equal(toks, cur.raw) && st.failed == "" {
@@ -335,7 +326,7 @@ func (v *Verifier) reload(st *reloadState, ctxDone <-chan struct{}) bool {
 	}
 	settle := min(v.reloadInterval/10, maxSettle)
 	for range confirmReads {
-		if !v.pause(settle, ctxDone) {
+		if !v.pause(settle) {
 			return false
 		}
 		next, nextErr := v.read()
@@ -397,15 +388,13 @@ func agree(a []string, aErr error, b []string, bErr error) bool {
 }
 
 // pause waits for d, or returns false at once when the reloader is stopped.
-func (v *Verifier) pause(d time.Duration, ctxDone <-chan struct{}) bool {
+func (v *Verifier) pause(d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
 		return true
 	case <-v.stop:
-		return false
-	case <-ctxDone:
 		return false
 	}
 }

@@ -2,6 +2,8 @@ package apptoken_test
 
 import (
 	"errors"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -46,7 +48,7 @@ func TestNewFailsClosed(t *testing.T) {
 		{"nil source", []apptoken.Option{apptoken.WithSource(nil)}, apptoken.ErrInvalidOption, "nil source"},
 		{"one good one bad source", []apptoken.Option{apptoken.WithTokens(token), apptoken.WithSource(apptoken.Env("APPTOKEN_TEST_UNSET"))}, apptoken.ErrNoToken, "APPTOKEN_TEST_UNSET"},
 		{"exemption without method", []apptoken.Option{apptoken.WithTokens(token), apptoken.WithExemptions(apptoken.Exemption{Path: "/x"})}, apptoken.ErrInvalidOption, "method"},
-		{"exemption with relative path", []apptoken.Option{apptoken.WithTokens(token), apptoken.WithExemptions(apptoken.Exemption{Method: "GET", Path: "healthz"})}, apptoken.ErrInvalidOption, "does not start with /"},
+		{"exemption with relative path", []apptoken.Option{apptoken.WithTokens(token), apptoken.WithExemptions(apptoken.Exemption{Method: "GET", Path: "healthz"})}, apptoken.ErrInvalidOption, "must start with /"},
 		{"gRPC exemption not a full method", []apptoken.Option{apptoken.WithTokens(token), apptoken.WithGRPCExemptions("Check")}, apptoken.ErrInvalidOption, "full method"},
 		{"reload interval too short", []apptoken.Option{apptoken.WithTokens(token), apptoken.WithReloadInterval(0)}, apptoken.ErrInvalidOption, "shorter than 10ms"},
 		{"missing file", []apptoken.Option{apptoken.WithSource(apptoken.File("/nonexistent/apptoken"))}, nil, "file /nonexistent/apptoken"},
@@ -77,10 +79,10 @@ func TestNewFailsClosed(t *testing.T) {
 func TestEnvSourceTrims(t *testing.T) {
 	t.Setenv("APP_API_TOKEN", "  "+token+"\n")
 	v := mustNew(t)
-	if d := v.Verify("POST", "/x", []string{token}); d.Outcome != apptoken.OutcomeAccepted {
+	if d := v.Verify("POST", "/x", []string{token}); d != apptoken.Accepted {
 		t.Fatalf("trimmed token: %v", d)
 	}
-	if d := v.Verify("POST", "/x", []string{token + "\n"}); d.Outcome != apptoken.OutcomeInvalid {
+	if d := v.Verify("POST", "/x", []string{token + "\n"}); d != apptoken.Mismatch {
 		t.Fatalf("untrimmed presented value: %v", d)
 	}
 }
@@ -93,36 +95,29 @@ func TestVerify(t *testing.T) {
 		values       []string
 		want         apptoken.Decision
 	}{
-		{"POST", "/orders", nil, apptoken.Decision{Outcome: apptoken.OutcomeMissing, Reason: apptoken.ReasonNoValue}},
-		{"POST", "/orders", []string{""}, apptoken.Decision{Outcome: apptoken.OutcomeMissing, Reason: apptoken.ReasonNoValue}},
-		{"POST", "/orders", []string{"", ""}, apptoken.Decision{Outcome: apptoken.OutcomeMissing, Reason: apptoken.ReasonNoValue}},
-		{"POST", "/orders", []string{token}, apptoken.Decision{Outcome: apptoken.OutcomeAccepted, Reason: apptoken.ReasonMatch}},
-		{"POST", "/orders", []string{other}, apptoken.Decision{Outcome: apptoken.OutcomeAccepted, Reason: apptoken.ReasonMatch}},
-		{"POST", "/orders", []string{"", token}, apptoken.Decision{Outcome: apptoken.OutcomeAccepted, Reason: apptoken.ReasonMatch}},
-		{"POST", "/orders", []string{"nope", other}, apptoken.Decision{Outcome: apptoken.OutcomeAccepted, Reason: apptoken.ReasonMatch}},
-		{"POST", "/orders", []string{"nope"}, apptoken.Decision{Outcome: apptoken.OutcomeInvalid, Reason: apptoken.ReasonMismatch}},
-		{"POST", "/orders", []string{token + token}, apptoken.Decision{Outcome: apptoken.OutcomeInvalid, Reason: apptoken.ReasonMismatch}},
-		{"POST", "/orders", []string{token, long}, apptoken.Decision{Outcome: apptoken.OutcomeInvalid, Reason: apptoken.ReasonTooLong}},
-		{"POST", "/orders", []string{token, token, token, token, token}, apptoken.Decision{Outcome: apptoken.OutcomeInvalid, Reason: apptoken.ReasonTooManyValues}},
-		{"GET", "/healthz", nil, apptoken.Decision{Outcome: apptoken.OutcomeExempt, Reason: apptoken.ReasonExempt}},
-		{"HEAD", "/healthz", []string{"wrong"}, apptoken.Decision{Outcome: apptoken.OutcomeExempt, Reason: apptoken.ReasonExempt}},
-		{"POST", "/healthz", nil, apptoken.Decision{Outcome: apptoken.OutcomeMissing, Reason: apptoken.ReasonNoValue}},
-		{"GET", "/healthz/", nil, apptoken.Decision{Outcome: apptoken.OutcomeMissing, Reason: apptoken.ReasonNoValue}},
+		{"POST", "/orders", nil, apptoken.Missing},
+		{"POST", "/orders", []string{""}, apptoken.Missing},
+		{"POST", "/orders", []string{"", ""}, apptoken.Missing},
+		{"POST", "/orders", []string{token}, apptoken.Accepted},
+		{"POST", "/orders", []string{other}, apptoken.Accepted},
+		{"POST", "/orders", []string{"", token}, apptoken.Accepted},
+		{"POST", "/orders", []string{"nope", other}, apptoken.Accepted},
+		{"POST", "/orders", []string{"nope"}, apptoken.Mismatch},
+		{"POST", "/orders", []string{token + token}, apptoken.Mismatch},
+		{"POST", "/orders", []string{token, long}, apptoken.TooLong},
+		{"POST", "/orders", []string{token, token, token, token, token}, apptoken.TooManyValues},
+		{"GET", "/healthz", nil, apptoken.Exempt},
+		{"HEAD", "/healthz", []string{"wrong"}, apptoken.Exempt},
+		{"POST", "/healthz", nil, apptoken.Missing},
+		{"GET", "/healthz/", nil, apptoken.Missing},
 	}
 	for _, c := range cases {
 		got := v.Verify(c.method, c.path, c.values)
 		if got != c.want {
 			t.Errorf("Verify(%s %s, %d values) = %v, want %v", c.method, c.path, len(c.values), got, c.want)
 		}
-		if got.Allowed() != (c.want.Outcome == apptoken.OutcomeAccepted || c.want.Outcome == apptoken.OutcomeExempt) {
+		if got.Allowed() != (c.want == apptoken.Accepted || c.want == apptoken.Exempt) {
 			t.Errorf("Allowed() = %v for %v", got.Allowed(), got)
-		}
-		var bs [][]byte
-		for _, s := range c.values {
-			bs = append(bs, []byte(s))
-		}
-		if gotB := v.VerifyBytes(c.method, c.path, bs); gotB != got {
-			t.Errorf("VerifyBytes = %v, Verify = %v", gotB, got)
 		}
 	}
 }
@@ -131,60 +126,199 @@ func TestNilVerifierRejects(t *testing.T) {
 	var v *apptoken.Verifier
 	for _, d := range []apptoken.Decision{
 		v.Verify("GET", "/healthz", []string{token}),
-		v.VerifyBytes("GET", "/healthz", [][]byte{[]byte(token)}),
-		v.VerifyGRPC(apptoken.GRPCMethodHealthCheck, []string{token}),
+		v.VerifyGRPC(healthCheck, []string{token}),
+		v.Admit(httptest.NewRequest("GET", "/healthz", nil)),
 	} {
-		if d.Allowed() || d.Reason != apptoken.ReasonNoVerifier {
+		if d != apptoken.Mismatch {
 			t.Errorf("nil verifier decided %v", d)
 		}
+	}
+	if !v.HidesToken() {
+		t.Error("nil verifier does not hide the token")
 	}
 	if err := v.Close(); err != nil {
 		t.Error(err)
 	}
 }
 
+const healthCheck = "/grpc.health.v1.Health/Check"
+
 func TestVerifyGRPC(t *testing.T) {
 	v := mustNew(t, apptoken.WithTokens(token))
 	const invoke = "/dapr.proto.runtime.v1.AppCallback/OnInvoke"
-	const topic = "/dapr.proto.runtime.v1.AppCallback/OnTopicEvent"
-	for _, m := range apptoken.DefaultGRPCExemptions() {
-		if d := v.VerifyGRPC(m, nil); d.Outcome != apptoken.OutcomeExempt {
+	for _, m := range defaultGRPCExemptions {
+		if d := v.VerifyGRPC(m, nil); d != apptoken.Exempt {
 			t.Errorf("%s: %v, want exempt", m, d)
 		}
 	}
-	if d := v.VerifyGRPC(invoke, []string{"x", token}); d.Outcome != apptoken.OutcomeAccepted {
+	if d := v.VerifyGRPC(invoke, []string{"x", token}); d != apptoken.Accepted {
 		t.Errorf("two values, one right: %v", d)
 	}
-	if d := v.VerifyGRPC(topic, nil); d.Outcome != apptoken.OutcomeMissing {
-		t.Errorf("topic event without legacy option: %v", d)
+	for _, m := range legacyGRPCMethods {
+		if d := v.VerifyGRPC(m, nil); d != apptoken.Missing {
+			t.Errorf("%s without the legacy option: %v", m, d)
+		}
 	}
-	if d := v.VerifyGRPC(strings.ToLower(apptoken.GRPCMethodHealthCheck), nil); d.Allowed() {
+	if d := v.VerifyGRPC(strings.ToLower(healthCheck), nil); d.Allowed() {
 		t.Errorf("case-folded method exempt: %v", d)
 	}
-	if d := v.VerifyGRPC(apptoken.GRPCMethodHealthCheck+"/", nil); d.Allowed() {
+	if d := v.VerifyGRPC(healthCheck+"/", nil); d.Allowed() {
 		t.Errorf("extended method exempt: %v", d)
 	}
 
 	legacy := mustNew(t, apptoken.WithTokens(token), apptoken.WithInsecureLegacySidecarGRPC())
-	for _, m := range apptoken.LegacySidecarGRPCMethods() {
-		if d := legacy.VerifyGRPC(m, nil); d.Outcome != apptoken.OutcomeExempt {
+	for _, m := range legacyGRPCMethods {
+		if d := legacy.VerifyGRPC(m, nil); d != apptoken.Exempt {
 			t.Errorf("legacy %s: %v, want exempt", m, d)
 		}
 	}
-	if d := legacy.VerifyGRPC(invoke, nil); d.Outcome != apptoken.OutcomeMissing {
+	if d := legacy.VerifyGRPC(invoke, nil); d != apptoken.Missing {
 		t.Errorf("legacy option exempts OnInvoke: %v", d)
 	}
 
-	none := mustNew(t, apptoken.WithTokens(token), apptoken.WithGRPCExemptions())
-	if d := none.VerifyGRPC(apptoken.GRPCMethodHealthCheck, nil); d.Allowed() {
-		t.Errorf("exemptions removed, still %v", d)
+	none := mustNew(t, apptoken.WithTokens(token), apptoken.WithoutDefaultExemptions())
+	if d := none.VerifyGRPC(healthCheck, nil); d.Allowed() {
+		t.Errorf("default exemptions removed, still %v", d)
 	}
 	// HTTP exemptions do not leak into gRPC and back.
 	if d := v.VerifyGRPC("/healthz", nil); d.Allowed() {
 		t.Errorf("HTTP exemption applies to gRPC: %v", d)
 	}
-	if d := v.Verify("POST", apptoken.GRPCMethodHealthCheck, nil); d.Allowed() {
+	if d := v.Verify("POST", healthCheck, nil); d.Allowed() {
 		t.Errorf("gRPC exemption applies to HTTP: %v", d)
+	}
+}
+
+// legacyGRPCMethods are the callbacks daprd sends without a token before
+// v1.15.13 and in v1.16.0-1, as WithInsecureLegacySidecarGRPC documents them.
+var legacyGRPCMethods = []string{
+	"/dapr.proto.runtime.v1.AppCallback/OnTopicEvent",
+	"/dapr.proto.runtime.v1.AppCallback/OnBulkTopicEvent",
+	"/dapr.proto.runtime.v1.AppCallbackAlpha/OnBulkTopicEventAlpha1",
+	"/dapr.proto.runtime.v1.AppCallback/OnBindingEvent",
+	"/dapr.proto.runtime.v1.AppCallback/OnJobEvent",
+	"/dapr.proto.runtime.v1.AppCallbackAlpha/OnJobEventAlpha1",
+}
+
+// TestExemptionsCompose checks that the exemption options give the same
+// set whatever their order, and that adding one keeps the defaults.
+func TestExemptionsCompose(t *testing.T) {
+	ready := apptoken.Exemption{Method: "GET", Path: "/ready"}
+	const custom = "/orders.Orders/Ping"
+	type probe struct {
+		grpc         bool
+		method, path string
+	}
+	probes := []probe{
+		{false, "GET", "/healthz"}, {false, "HEAD", "/healthz"}, {false, "GET", "/ready"}, {false, "HEAD", "/ready"},
+		{true, "", healthCheck}, {true, "", custom}, {true, "", legacyGRPCMethods[0]},
+	}
+	exempted := func(opts ...apptoken.Option) []probe {
+		v := mustNew(t, append([]apptoken.Option{apptoken.WithTokens(token)}, opts...)...)
+		var got []probe
+		for _, p := range probes {
+			d := v.Verify(p.method, p.path, nil)
+			if p.grpc {
+				d = v.VerifyGRPC(p.path, nil)
+			}
+			if d == apptoken.Exempt {
+				got = append(got, p)
+			}
+		}
+		return got
+	}
+	ex, gr, legacy, nodef := apptoken.WithExemptions(ready), apptoken.WithGRPCExemptions(custom), apptoken.WithInsecureLegacySidecarGRPC(), apptoken.WithoutDefaultExemptions()
+	all := []probe{probes[0], probes[1], probes[2], probes[4], probes[5], probes[6]}
+	explicit := []probe{probes[2], probes[5], probes[6]}
+	for _, c := range []struct {
+		name string
+		opts []apptoken.Option
+		want []probe
+	}{
+		{"defaults", nil, []probe{probes[0], probes[1], probes[4]}},
+		{"added, legacy", []apptoken.Option{ex, gr, legacy}, all},
+		{"legacy, added", []apptoken.Option{legacy, gr, ex}, all},
+		{"gRPC first", []apptoken.Option{gr, legacy, ex}, all},
+		{"without defaults last", []apptoken.Option{ex, gr, legacy, nodef}, explicit},
+		{"without defaults first", []apptoken.Option{nodef, legacy, gr, ex}, explicit},
+	} {
+		if got := exempted(c.opts...); !slices.Equal(got, c.want) {
+			t.Errorf("%s: exempt %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestExemptionErrors(t *testing.T) {
+	for _, e := range []apptoken.Exemption{
+		{"get", "/healthz"}, {"", "/healthz"}, {"GET ", "/x"}, {"Get", "/x"},
+		{"GET", "healthz"}, {"GET", ""}, {"GET", "/x?y=1"}, {"GET", "/x#y"}, {"GET", "/a b"}, {"GET", "/a\x00"},
+	} {
+		_, err := apptoken.New(apptoken.WithTokens(token), apptoken.WithExemptions(e))
+		if !errors.Is(err, apptoken.ErrInvalidOption) {
+			t.Errorf("WithExemptions(%q %q): %v, want ErrInvalidOption", e.Method, e.Path, err)
+		}
+	}
+	for _, m := range []string{"", "Check", "/Check", "//Check", "/svc/", "/svc.S/M/x", "svc.S/M"} {
+		_, err := apptoken.New(apptoken.WithTokens(token), apptoken.WithGRPCExemptions(m))
+		if !errors.Is(err, apptoken.ErrInvalidOption) {
+			t.Errorf("WithGRPCExemptions(%q): %v, want ErrInvalidOption", m, err)
+		}
+	}
+	mustNew(t, apptoken.WithTokens(token), apptoken.WithExemptions(apptoken.Exemption{Method: "M-SEARCH", Path: "/a%20b"}))
+}
+
+// TestAdmit checks the net/http entry point: it decides on the raw path,
+// takes the header off an allowed request unless WithKeepHeader, and leaves
+// a rejected one as it was.
+func TestAdmit(t *testing.T) {
+	hide := mustNew(t, apptoken.WithTokens(token))
+	keep := mustNew(t, apptoken.WithTokens(token), apptoken.WithKeepHeader())
+	if !hide.HidesToken() || keep.HidesToken() {
+		t.Fatalf("HidesToken: %v with defaults, %v with WithKeepHeader", hide.HidesToken(), keep.HidesToken())
+	}
+	for _, c := range []struct {
+		v          *apptoken.Verifier
+		target     string
+		value      string
+		want       apptoken.Decision
+		headerLeft bool
+	}{
+		{hide, "/orders", token, apptoken.Accepted, false},
+		{keep, "/orders", token, apptoken.Accepted, true},
+		{hide, "/orders", "wrong", apptoken.Mismatch, true},
+		{hide, "/healthz", "wrong", apptoken.Exempt, false},
+		{keep, "/healthz", "wrong", apptoken.Exempt, true},
+		{hide, "/%68ealthz", "", apptoken.Missing, false},
+		{hide, "/healthz?x=1", "", apptoken.Exempt, false},
+	} {
+		r := httptest.NewRequest("GET", c.target, nil)
+		if c.value != "" {
+			r.Header.Set(apptoken.HeaderName, c.value)
+		}
+		d := c.v.Admit(r)
+		left := r.Header.Get(apptoken.HeaderName) != ""
+		if d != c.want || left != c.headerLeft {
+			t.Errorf("GET %s: %v, header left %v; want %v, %v", c.target, d, left, c.want, c.headerLeft)
+		}
+	}
+}
+
+// TestWriteRejection checks the standard rejection, and that each response
+// gets header values of its own: a later middleware appending to one must
+// not change the next rejection.
+func TestWriteRejection(t *testing.T) {
+	first := httptest.NewRecorder()
+	apptoken.WriteRejection(first)
+	h := first.Header()
+	h["Cache-Control"][0] = "public"
+	h["Content-Type"] = append(h["Content-Type"][:1:1], "text/html")
+
+	rec := httptest.NewRecorder()
+	apptoken.WriteRejection(rec)
+	if rec.Code != apptoken.RejectionStatus || rec.Body.String() != apptoken.RejectionBody ||
+		rec.Header().Get("Cache-Control") != "no-store" || len(rec.Header()["Content-Type"]) != 1 ||
+		rec.Header().Get("Content-Type") != apptoken.RejectionContentType {
+		t.Errorf("second rejection: %d %v %q", rec.Code, rec.Header(), rec.Body)
 	}
 }
 
@@ -200,8 +334,8 @@ func TestDecisionHook(t *testing.T) {
 	v.Verify("POST", "/orders", []string{"bad"})
 	v.VerifyGRPC("/svc.S/M", []string{token})
 	want := []call{
-		{apptoken.Decision{Outcome: apptoken.OutcomeInvalid, Reason: apptoken.ReasonMismatch}, "POST", "/orders"},
-		{apptoken.Decision{Outcome: apptoken.OutcomeAccepted, Reason: apptoken.ReasonMatch}, "POST", "/svc.S/M"},
+		{apptoken.Mismatch, "POST", "/orders"},
+		{apptoken.Accepted, "POST", "/svc.S/M"},
 	}
 	if len(calls) != len(want) {
 		t.Fatalf("hook called %d times, want %d", len(calls), len(want))
@@ -214,18 +348,20 @@ func TestDecisionHook(t *testing.T) {
 }
 
 func TestStrings(t *testing.T) {
-	d := apptoken.Decision{Outcome: apptoken.OutcomeInvalid, Reason: apptoken.ReasonTooLong}
-	if d.String() != "invalid/too_long" {
-		t.Errorf("%q", d.String())
+	for d, want := range map[apptoken.Decision]string{
+		apptoken.Accepted: "accepted", apptoken.Exempt: "exempt", apptoken.Missing: "missing",
+		apptoken.Mismatch: "mismatch", apptoken.TooLong: "too_long", apptoken.TooManyValues: "too_many_values",
+		0: "unknown", 200: "unknown",
+	} {
+		if d.String() != want {
+			t.Errorf("Decision(%d).String() = %q, want %q", d, d.String(), want)
+		}
 	}
-	if apptoken.Outcome(0).String() != "unknown" || apptoken.Reason(200).String() != "unknown" || apptoken.EventKind(0).String() != "unknown" {
-		t.Error("unknown values are not named unknown")
+	if apptoken.EventKind(0).String() != "unknown" {
+		t.Error("unknown event kind is not named unknown")
 	}
 	if apptoken.Env("X").String() != "environment variable X" || apptoken.File("f").String() != "file f" {
 		t.Error("source descriptions")
-	}
-	if s := apptoken.Static(token).String(); strings.Contains(s, token) {
-		t.Errorf("static source describes itself with its token: %q", s)
 	}
 }
 
@@ -235,7 +371,7 @@ func TestDefaultSource(t *testing.T) {
 		t.Errorf("without APP_API_TOKEN_FILE: %s", got)
 	}
 	t.Setenv("APP_API_TOKEN_FILE", "/some/file")
-	if got := apptoken.DefaultSource().String(); got != "file /some/file" {
+	if got := apptoken.DefaultSource().String(); got != "file /some/file (named by APP_API_TOKEN_FILE)" {
 		t.Errorf("with APP_API_TOKEN_FILE: %s", got)
 	}
 	t.Setenv("APP_API_TOKEN_FILE", " ")

@@ -83,13 +83,16 @@ type Case struct {
 	Method, Target string
 	// Headers are written as given, after Host and before Content-Length.
 	Headers []Header
+	// Trailers, when given, are sent as trailer fields after a chunked
+	// body: they come after the request's head and must never count.
+	Trailers []Header
 	// Options are added to the verifier's, after WithTokens(Token).
 	Options []apptoken.Option
 	// Want is the status the adapter must answer with.
 	Want int
-	// Outcome is the decision the verifier must have reported; zero when
+	// Decision is the decision the verifier must have reported; zero when
 	// the request must not reach the verifier at all.
-	Outcome apptoken.Outcome
+	Decision apptoken.Decision
 	// Seen is, for a 200 with a body, the number of token values the
 	// handler must have seen.
 	Seen int
@@ -105,11 +108,12 @@ func tok(v string) []Header { return []Header{{"Dapr-Api-Token", v}} }
 func Cases() []Case {
 	const post, get, head = http.MethodPost, http.MethodGet, http.MethodHead
 	const ok, denied = http.StatusOK, http.StatusUnauthorized
-	const acc, ex, miss, inv = apptoken.OutcomeAccepted, apptoken.OutcomeExempt, apptoken.OutcomeMissing, apptoken.OutcomeInvalid
+	const acc, ex, miss, inv = apptoken.Accepted, apptoken.Exempt, apptoken.Missing, apptoken.Mismatch
+	const long, many = apptoken.TooLong, apptoken.TooManyValues
 	lookalike := strings.Replace(Token, "o", "\u043e", 1) // Cyrillic o
-	many := make([]Header, 100)
-	for i := range many {
-		many[i] = Header{"Dapr-Api-Token", WrongToken}
+	hundred := make([]Header, 100)
+	for i := range hundred {
+		hundred[i] = Header{"Dapr-Api-Token", WrongToken}
 	}
 	fiveRight := make([]Header, apptoken.MaxValues+1)
 	for i := range fiveRight {
@@ -117,81 +121,90 @@ func Cases() []Case {
 	}
 	return []Case{
 		// The token itself.
-		{Name: "missing", Method: post, Target: "/orders", Want: denied, Outcome: miss},
-		{Name: "wrong", Method: post, Target: "/orders", Headers: tok(WrongToken), Want: denied, Outcome: inv},
-		{Name: "right", Method: post, Target: "/orders", Headers: tok(Token), Want: ok, Outcome: acc},
-		{Name: "right GET", Method: get, Target: "/orders", Headers: tok(Token), Want: ok, Outcome: acc},
-		{Name: "header name lower case", Method: post, Target: "/orders", Headers: []Header{{"dapr-api-token", Token}}, Want: ok, Outcome: acc},
-		{Name: "header name upper case", Method: post, Target: "/orders", Headers: []Header{{"DAPR-API-TOKEN", Token}}, Want: ok, Outcome: acc},
-		{Name: "header name mixed case", Method: post, Target: "/orders", Headers: []Header{{"dApR-aPi-ToKeN", Token}}, Want: ok, Outcome: acc},
-		{Name: "two values, second right", Method: post, Target: "/orders", Headers: []Header{{"Dapr-Api-Token", WrongToken}, {"Dapr-Api-Token", Token}}, Want: ok, Outcome: acc},
-		{Name: "two values, first right", Method: post, Target: "/orders", Headers: []Header{{"Dapr-Api-Token", Token}, {"Dapr-Api-Token", DaprAPIToken}}, Want: ok, Outcome: acc},
-		{Name: "two values in two spellings, one right", Method: post, Target: "/orders", Headers: []Header{{"dapr-api-token", WrongToken}, {"Dapr-Api-Token", Token}}, Want: ok, Outcome: acc},
-		{Name: "two values, both wrong", Method: post, Target: "/orders", Headers: []Header{{"Dapr-Api-Token", WrongToken}, {"Dapr-Api-Token", DaprAPIToken}}, Want: denied, Outcome: inv},
-		{Name: "prefix of the token", Method: post, Target: "/orders", Headers: tok(Token[:len(Token)-1]), Want: denied, Outcome: inv},
-		{Name: "token plus one byte", Method: post, Target: "/orders", Headers: tok(Token + "A"), Want: denied, Outcome: inv},
-		{Name: "Bearer token", Method: post, Target: "/orders", Headers: tok("Bearer " + Token), Want: denied, Outcome: inv},
-		{Name: "token case-folded", Method: post, Target: "/orders", Headers: tok(strings.ToLower(Token)), Want: denied, Outcome: inv},
-		{Name: "unicode look-alike", Method: post, Target: "/orders", Headers: tok(lookalike), Want: denied, Outcome: inv},
-		{Name: "Dapr API token instead of app token", Method: post, Target: "/orders", Headers: tok(DaprAPIToken), Want: denied, Outcome: inv},
-		{Name: "token split across two headers", Method: post, Target: "/orders", Headers: []Header{{"Dapr-Api-Token", Token[:20]}, {"Dapr-Api-Token", Token[20:]}}, Want: denied, Outcome: inv},
-		{Name: "token and garbage in one comma list", Method: post, Target: "/orders", Headers: tok(WrongToken + ", " + Token), Want: denied, Outcome: inv},
-		{Name: "token in Authorization", Method: post, Target: "/orders", Headers: []Header{{"Authorization", "Bearer " + Token}}, Want: denied, Outcome: miss},
-		{Name: "token in query string", Method: post, Target: "/orders?dapr-api-token=" + Token, Want: denied, Outcome: miss},
-		{Name: "empty value", Method: post, Target: "/orders", Headers: tok(""), Want: denied, Outcome: miss},
-		{Name: "blank value", Method: post, Target: "/orders", Headers: tok("   "), Want: denied, Outcome: miss},
-		{Name: "spaces around the token", Method: post, Target: "/orders", Headers: tok("  " + Token + "  "), Want: ok, Outcome: acc},
-		{Name: "non-UTF-8 value", Method: post, Target: "/orders", Headers: tok("\xff\xfe" + Token), Want: denied, Outcome: inv},
-		{Name: "NUL after the token", Method: post, Target: "/orders", Headers: tok(Token + "\x00"), Want: denied, Outcome: inv, Malformed: true},
-		{Name: "NUL inside the token", Method: post, Target: "/orders", Headers: tok(Token[:10] + "\x00" + Token[10:]), Want: denied, Outcome: inv, Malformed: true},
-		{Name: "control byte in the value", Method: post, Target: "/orders", Headers: tok(Token + "\x07"), Want: denied, Outcome: inv, Malformed: true},
-		{Name: "bare CR in the value", Method: post, Target: "/orders", Headers: tok(Token[:10] + "\r" + Token[10:]), Want: denied, Outcome: inv, Malformed: true},
-		{Name: "bare LF splitting the value", Method: post, Target: "/orders", Headers: tok(Token[:10] + "\n" + Token[10:]), Want: denied, Outcome: inv, Malformed: true},
-		{Name: "more values than MaxValues, all right", Method: post, Target: "/orders", Headers: fiveRight, Want: denied, Outcome: inv},
-		{Name: "100 header lines", Method: post, Target: "/orders", Headers: many, Want: denied, Outcome: inv},
-		{Name: "64 KiB value", Method: post, Target: "/orders", Headers: tok(strings.Repeat("A", 64<<10)), Want: denied, Outcome: inv},
-		{Name: "1 MiB value", Method: post, Target: "/orders", Headers: tok(strings.Repeat("A", 1<<20)), Want: denied, Outcome: inv, Malformed: true},
-		{Name: "token followed by 64 KiB", Method: post, Target: "/orders", Headers: tok(Token + strings.Repeat("A", 64<<10)), Want: denied, Outcome: inv},
+		{Name: "missing", Method: post, Target: "/orders", Want: denied, Decision: miss},
+		{Name: "wrong", Method: post, Target: "/orders", Headers: tok(WrongToken), Want: denied, Decision: inv},
+		{Name: "right", Method: post, Target: "/orders", Headers: tok(Token), Want: ok, Decision: acc},
+		{Name: "right GET", Method: get, Target: "/orders", Headers: tok(Token), Want: ok, Decision: acc},
+		{Name: "header name lower case", Method: post, Target: "/orders", Headers: []Header{{"dapr-api-token", Token}}, Want: ok, Decision: acc},
+		{Name: "header name upper case", Method: post, Target: "/orders", Headers: []Header{{"DAPR-API-TOKEN", Token}}, Want: ok, Decision: acc},
+		{Name: "header name mixed case", Method: post, Target: "/orders", Headers: []Header{{"dApR-aPi-ToKeN", Token}}, Want: ok, Decision: acc},
+		{Name: "two values, second right", Method: post, Target: "/orders", Headers: []Header{{"Dapr-Api-Token", WrongToken}, {"Dapr-Api-Token", Token}}, Want: ok, Decision: acc},
+		{Name: "two values, first right", Method: post, Target: "/orders", Headers: []Header{{"Dapr-Api-Token", Token}, {"Dapr-Api-Token", DaprAPIToken}}, Want: ok, Decision: acc},
+		{Name: "two values in two spellings, one right", Method: post, Target: "/orders", Headers: []Header{{"dapr-api-token", WrongToken}, {"Dapr-Api-Token", Token}}, Want: ok, Decision: acc},
+		{Name: "two values, both wrong", Method: post, Target: "/orders", Headers: []Header{{"Dapr-Api-Token", WrongToken}, {"Dapr-Api-Token", DaprAPIToken}}, Want: denied, Decision: inv},
+		{Name: "prefix of the token", Method: post, Target: "/orders", Headers: tok(Token[:len(Token)-1]), Want: denied, Decision: inv},
+		{Name: "token plus one byte", Method: post, Target: "/orders", Headers: tok(Token + "A"), Want: denied, Decision: inv},
+		{Name: "Bearer token", Method: post, Target: "/orders", Headers: tok("Bearer " + Token), Want: denied, Decision: inv},
+		{Name: "token case-folded", Method: post, Target: "/orders", Headers: tok(strings.ToLower(Token)), Want: denied, Decision: inv},
+		{Name: "unicode look-alike", Method: post, Target: "/orders", Headers: tok(lookalike), Want: denied, Decision: inv},
+		{Name: "Dapr API token instead of app token", Method: post, Target: "/orders", Headers: tok(DaprAPIToken), Want: denied, Decision: inv},
+		{Name: "token split across two headers", Method: post, Target: "/orders", Headers: []Header{{"Dapr-Api-Token", Token[:20]}, {"Dapr-Api-Token", Token[20:]}}, Want: denied, Decision: inv},
+		{Name: "token and garbage in one comma list", Method: post, Target: "/orders", Headers: tok(WrongToken + ", " + Token), Want: denied, Decision: inv},
+		{Name: "token in Authorization", Method: post, Target: "/orders", Headers: []Header{{"Authorization", "Bearer " + Token}}, Want: denied, Decision: miss},
+		{Name: "token in query string", Method: post, Target: "/orders?dapr-api-token=" + Token, Want: denied, Decision: miss},
+		{Name: "empty value", Method: post, Target: "/orders", Headers: tok(""), Want: denied, Decision: miss},
+		{Name: "blank value", Method: post, Target: "/orders", Headers: tok("   "), Want: denied, Decision: miss},
+		{Name: "spaces around the token", Method: post, Target: "/orders", Headers: tok("  " + Token + "  "), Want: ok, Decision: acc},
+		{Name: "non-UTF-8 value", Method: post, Target: "/orders", Headers: tok("\xff\xfe" + Token), Want: denied, Decision: inv},
+		{Name: "NUL after the token", Method: post, Target: "/orders", Headers: tok(Token + "\x00"), Want: denied, Decision: inv, Malformed: true},
+		{Name: "NUL inside the token", Method: post, Target: "/orders", Headers: tok(Token[:10] + "\x00" + Token[10:]), Want: denied, Decision: inv, Malformed: true},
+		{Name: "control byte in the value", Method: post, Target: "/orders", Headers: tok(Token + "\x07"), Want: denied, Decision: inv, Malformed: true},
+		{Name: "bare CR in the value", Method: post, Target: "/orders", Headers: tok(Token[:10] + "\r" + Token[10:]), Want: denied, Decision: inv, Malformed: true},
+		{Name: "bare LF splitting the value", Method: post, Target: "/orders", Headers: tok(Token[:10] + "\n" + Token[10:]), Want: denied, Decision: inv, Malformed: true},
+		{Name: "more values than MaxValues, all right", Method: post, Target: "/orders", Headers: fiveRight, Want: denied, Decision: many},
+		{Name: "100 header lines", Method: post, Target: "/orders", Headers: hundred, Want: denied, Decision: many},
+		{Name: "64 KiB value", Method: post, Target: "/orders", Headers: tok(strings.Repeat("A", 64<<10)), Want: denied, Decision: long},
+		{Name: "1 MiB value", Method: post, Target: "/orders", Headers: tok(strings.Repeat("A", 1<<20)), Want: denied, Decision: long, Malformed: true},
+		{Name: "token followed by 64 KiB", Method: post, Target: "/orders", Headers: tok(Token + strings.Repeat("A", 64<<10)), Want: denied, Decision: long},
+
+		// Only fields of the request's head count: a trailer comes after
+		// the body, which the middleware must not wait for (fasthttp
+		// merges trailer fields into the headers unless told otherwise).
+		{Name: "right token in a trailer", Method: post, Target: "/orders", Trailers: tok(Token), Want: denied, Decision: miss},
+		{Name: "wrong header, right trailer", Method: post, Target: "/orders", Headers: tok(WrongToken), Trailers: tok(Token), Want: denied, Decision: inv},
+		{Name: "right header, wrong trailer", Method: post, Target: "/orders", Headers: tok(Token), Trailers: tok(WrongToken), Want: ok, Decision: acc},
 
 		// Methods.
-		{Name: "OPTIONS without token", Method: http.MethodOptions, Target: "/orders", Want: denied, Outcome: miss},
-		{Name: "HEAD on a protected route", Method: head, Target: "/orders", Want: denied, Outcome: miss},
-		{Name: "unknown method", Method: "BREW", Target: "/orders", Want: denied, Outcome: miss, Malformed: true},
-		{Name: "lower-case get on /healthz", Method: "get", Target: "/healthz", Want: denied, Outcome: miss, Malformed: true},
+		{Name: "OPTIONS without token", Method: http.MethodOptions, Target: "/orders", Want: denied, Decision: miss},
+		{Name: "HEAD on a protected route", Method: head, Target: "/orders", Want: denied, Decision: miss},
+		{Name: "unknown method", Method: "BREW", Target: "/orders", Want: denied, Decision: miss, Malformed: true},
+		{Name: "lower-case get on /healthz", Method: "get", Target: "/healthz", Want: denied, Decision: miss, Malformed: true},
 
 		// Exemptions: exact method and path only.
-		{Name: "GET /healthz without token", Method: get, Target: "/healthz", Want: ok, Outcome: ex},
-		{Name: "HEAD /healthz without token", Method: head, Target: "/healthz", Want: ok, Outcome: ex},
-		{Name: "GET /healthz with a query", Method: get, Target: "/healthz?probe=1", Want: ok, Outcome: ex},
-		{Name: "GET /healthz with a wrong token", Method: get, Target: "/healthz", Headers: tok(WrongToken), Want: ok, Outcome: ex},
-		{Name: "POST /healthz", Method: post, Target: "/healthz", Want: denied, Outcome: miss},
-		{Name: "trailing slash", Method: get, Target: "/healthz/", Want: denied, Outcome: miss},
-		{Name: "case-folded path", Method: get, Target: "/Healthz", Want: denied, Outcome: miss},
-		{Name: "upper-case path", Method: get, Target: "/HEALTHZ", Want: denied, Outcome: miss},
-		{Name: "double slash", Method: get, Target: "//healthz", Want: denied, Outcome: miss},
-		{Name: "dot segment", Method: get, Target: "/healthz/../orders", Want: denied, Outcome: miss},
-		{Name: "leading dot segment", Method: get, Target: "/./healthz", Want: denied, Outcome: miss},
-		{Name: "percent-encoded letter", Method: get, Target: "/%68ealthz", Want: denied, Outcome: miss},
-		{Name: "percent-encoded slash", Method: get, Target: "%2Fhealthz", Want: denied, Outcome: miss, Malformed: true},
-		{Name: "encoded dot segment", Method: get, Target: "/healthz/%2e%2e/orders", Want: denied, Outcome: miss},
-		{Name: "path parameter", Method: get, Target: "/healthz;x=1", Want: denied, Outcome: miss},
-		{Name: "control byte after the path", Method: head, Target: "/healthz#\a", Want: denied, Outcome: miss, Malformed: true},
-		{Name: "prefix of the path", Method: get, Target: "/health", Want: denied, Outcome: miss},
-		{Name: "path extended", Method: get, Target: "/healthzz", Want: denied, Outcome: miss},
-		{Name: "exemptions removed", Method: get, Target: "/healthz", Options: []apptoken.Option{apptoken.WithExemptions()}, Want: denied, Outcome: miss},
-		{Name: "custom exemption", Method: get, Target: "/orders", Options: []apptoken.Option{apptoken.WithExemptions(apptoken.Exemption{Method: get, Path: "/orders"})}, Want: ok, Outcome: ex},
+		{Name: "GET /healthz without token", Method: get, Target: "/healthz", Want: ok, Decision: ex},
+		{Name: "HEAD /healthz without token", Method: head, Target: "/healthz", Want: ok, Decision: ex},
+		{Name: "GET /healthz with a query", Method: get, Target: "/healthz?probe=1", Want: ok, Decision: ex},
+		{Name: "GET /healthz with a wrong token", Method: get, Target: "/healthz", Headers: tok(WrongToken), Want: ok, Decision: ex},
+		{Name: "POST /healthz", Method: post, Target: "/healthz", Want: denied, Decision: miss},
+		{Name: "trailing slash", Method: get, Target: "/healthz/", Want: denied, Decision: miss},
+		{Name: "case-folded path", Method: get, Target: "/Healthz", Want: denied, Decision: miss},
+		{Name: "upper-case path", Method: get, Target: "/HEALTHZ", Want: denied, Decision: miss},
+		{Name: "double slash", Method: get, Target: "//healthz", Want: denied, Decision: miss},
+		{Name: "dot segment", Method: get, Target: "/healthz/../orders", Want: denied, Decision: miss},
+		{Name: "leading dot segment", Method: get, Target: "/./healthz", Want: denied, Decision: miss},
+		{Name: "percent-encoded letter", Method: get, Target: "/%68ealthz", Want: denied, Decision: miss},
+		{Name: "percent-encoded slash", Method: get, Target: "%2Fhealthz", Want: denied, Decision: miss, Malformed: true},
+		{Name: "encoded dot segment", Method: get, Target: "/healthz/%2e%2e/orders", Want: denied, Decision: miss},
+		{Name: "path parameter", Method: get, Target: "/healthz;x=1", Want: denied, Decision: miss},
+		{Name: "control byte after the path", Method: head, Target: "/healthz#\a", Want: denied, Decision: miss, Malformed: true},
+		{Name: "prefix of the path", Method: get, Target: "/health", Want: denied, Decision: miss},
+		{Name: "path extended", Method: get, Target: "/healthzz", Want: denied, Decision: miss},
+		{Name: "default exemptions removed", Method: get, Target: "/healthz", Options: []apptoken.Option{apptoken.WithoutDefaultExemptions()}, Want: denied, Decision: miss},
+		{Name: "added exemption", Method: get, Target: "/orders", Options: []apptoken.Option{apptoken.WithExemptions(apptoken.Exemption{Method: get, Path: "/orders"})}, Want: ok, Decision: ex},
+		{Name: "added exemption keeps /healthz", Method: get, Target: "/healthz", Options: []apptoken.Option{apptoken.WithExemptions(apptoken.Exemption{Method: get, Path: "/orders"})}, Want: ok, Decision: ex},
+		{Name: "only the added exemption", Method: get, Target: "/healthz", Options: []apptoken.Option{apptoken.WithExemptions(apptoken.Exemption{Method: get, Path: "/orders"}), apptoken.WithoutDefaultExemptions()}, Want: denied, Decision: miss},
 
 		// Unrouted paths are checked before the framework's 404.
-		{Name: "unrouted path without token", Method: get, Target: "/no/such/route", Want: denied, Outcome: miss},
-		{Name: "unrouted path with wrong token", Method: post, Target: "/admin", Headers: tok(WrongToken), Want: denied, Outcome: inv},
-		{Name: "unrouted method without token", Method: http.MethodDelete, Target: "/orders", Want: denied, Outcome: miss},
+		{Name: "unrouted path without token", Method: get, Target: "/no/such/route", Want: denied, Decision: miss},
+		{Name: "unrouted path with wrong token", Method: post, Target: "/admin", Headers: tok(WrongToken), Want: denied, Decision: inv},
+		{Name: "unrouted method without token", Method: http.MethodDelete, Target: "/orders", Want: denied, Decision: miss},
 
 		// Options.
-		{Name: "keep header", Method: post, Target: "/orders", Headers: tok(Token), Options: []apptoken.Option{apptoken.WithKeepHeader()}, Want: ok, Outcome: acc, Seen: 1},
-		{Name: "rotation: next token", Method: post, Target: "/orders", Headers: tok(NextToken), Options: []apptoken.Option{apptoken.WithTokens(NextToken)}, Want: ok, Outcome: acc},
-		{Name: "rotation: old token still", Method: post, Target: "/orders", Headers: tok(Token), Options: []apptoken.Option{apptoken.WithTokens(NextToken)}, Want: ok, Outcome: acc},
-		{Name: "JWT-shaped token", Method: post, Target: "/orders", Headers: tok(JWTToken), Options: []apptoken.Option{apptoken.WithTokens(JWTToken)}, Want: ok, Outcome: acc},
-		{Name: "JWT-shaped token truncated", Method: post, Target: "/orders", Headers: tok(JWTToken[:len(JWTToken)-1]), Options: []apptoken.Option{apptoken.WithTokens(JWTToken)}, Want: denied, Outcome: inv},
+		{Name: "keep header", Method: post, Target: "/orders", Headers: tok(Token), Options: []apptoken.Option{apptoken.WithKeepHeader()}, Want: ok, Decision: acc, Seen: 1},
+		{Name: "rotation: next token", Method: post, Target: "/orders", Headers: tok(NextToken), Options: []apptoken.Option{apptoken.WithTokens(NextToken)}, Want: ok, Decision: acc},
+		{Name: "rotation: old token still", Method: post, Target: "/orders", Headers: tok(Token), Options: []apptoken.Option{apptoken.WithTokens(NextToken)}, Want: ok, Decision: acc},
+		{Name: "JWT-shaped token", Method: post, Target: "/orders", Headers: tok(JWTToken), Options: []apptoken.Option{apptoken.WithTokens(JWTToken)}, Want: ok, Decision: acc},
+		{Name: "JWT-shaped token truncated", Method: post, Target: "/orders", Headers: tok(JWTToken[:len(JWTToken)-1]), Options: []apptoken.Option{apptoken.WithTokens(JWTToken)}, Want: denied, Decision: inv},
 	}
 }
 
@@ -263,7 +276,7 @@ func CheckNetHTTP(t *testing.T, h http.Handler, decisions *atomic.Int64, method,
 		return // refused by net/http before any handler, or not origin-form
 	}
 	path, _, _ := strings.Cut(req.RequestURI, "?")
-	want := Allowed(req.Method, path, req.Header[apptoken.CanonicalHeaderName])
+	want := Allowed(req.Method, path, req.Header.Values(apptoken.HeaderName))
 
 	decisions.Store(0)
 	rec := httptest.NewRecorder()
@@ -282,39 +295,54 @@ func CheckNetHTTP(t *testing.T, h http.Handler, decisions *atomic.Int64, method,
 	}
 }
 
-// StartFunc starts the framework under test with the adapter's middleware
-// built on v in front of [Routes], listening on loopback, and returns the
-// listener's host:port. It stops the server with t.Cleanup.
-type StartFunc func(t *testing.T, v *apptoken.Verifier) (addr string)
+// Rejecter says how the adapter under test must answer rejected requests.
+type Rejecter int
 
-// Run runs every case of [Cases] against servers made by start.
+const (
+	// StandardRejection: the adapter's middleware without options.
+	StandardRejection Rejecter = iota
+	// CustomRejection: with the adapter's WithErrorHandler, given a handler
+	// that answers 401 with the body [CustomBody] of the decision, the
+	// framework's way, and returns no error.
+	CustomRejection
+	// SilentRejection: with the adapter's WithErrorHandler, given a handler
+	// that writes nothing and returns no error. The adapter must then write
+	// the standard rejection, so that a forgetful handler never turns a
+	// rejection into the framework's default 200 (or 404).
+	SilentRejection
+)
+
+// CustomBody is what the handler of [CustomRejection] answers with.
+func CustomBody(d apptoken.Decision) string { return "custom " + d.String() }
+
+// StartFunc starts the framework under test with the adapter's middleware
+// built on v, answering rejections as r says, in front of [Routes] (each
+// served like [Handler]), listening on loopback, and returns the listener's
+// host:port. It stops the server with t.Cleanup.
+type StartFunc func(t *testing.T, v *apptoken.Verifier, r Rejecter) (addr string)
+
+// Run runs every case of [Cases] against servers made by start, then the
+// error-handler cases: a custom handler's answer reaches the client with
+// the decision it was given, and a handler that writes nothing leaves the
+// standard rejection.
 func Run(t *testing.T, start StartFunc) {
 	t.Helper()
 	for _, c := range Cases() {
 		t.Run(c.Name, func(t *testing.T) { RunCase(t, start, c) })
 	}
+	t.Run("error handler", func(t *testing.T) { runRejecters(t, start) })
 }
 
 // RunCase runs one case: a fresh verifier and server, the request, the
 // checks, and a valid request afterwards to show the server lives on.
 func RunCase(t *testing.T, start StartFunc, c Case) {
 	t.Helper()
-	var mu sync.Mutex
-	var decisions []apptoken.Decision
-	v := NewVerifier(t, Token, append([]apptoken.Option{
-		apptoken.WithDecisionHook(func(d apptoken.Decision, _, _ string) {
-			mu.Lock()
-			decisions = append(decisions, d)
-			mu.Unlock()
-		}),
-	}, c.Options...)...)
-	addr := start(t, v)
+	rec := &recorder{}
+	v := NewVerifier(t, Token, append([]apptoken.Option{apptoken.WithDecisionHook(rec.add)}, c.Options...)...)
+	addr := start(t, v, StandardRejection)
 
-	resp, body, err := Send(addr, c.Method, c.Target, c.Headers)
-	mu.Lock()
-	got := append([]apptoken.Decision(nil), decisions...)
-	decisions = decisions[:0]
-	mu.Unlock()
+	resp, body, err := SendRequest(addr, c.Method, c.Target, c.Headers, c.Trailers)
+	got := rec.take()
 
 	for _, secret := range []string{Token, NextToken, JWTToken} {
 		if len(body) > 0 && bytes.Contains(body, []byte(secret)) {
@@ -336,11 +364,11 @@ func RunCase(t *testing.T, start StartFunc, c Case) {
 	default:
 		checkResponse(t, c, resp, body)
 		switch {
-		case c.Outcome == 0:
+		case c.Decision == 0:
 		case len(got) != 1:
 			t.Errorf("verifier decided %d times (%v), want once", len(got), got)
-		case got[0].Outcome != c.Outcome:
-			t.Errorf("outcome %v (%v), want %v", got[0].Outcome, got[0], c.Outcome)
+		case got[0] != c.Decision:
+			t.Errorf("decision %v, want %v", got[0], c.Decision)
 		}
 	}
 
@@ -351,6 +379,92 @@ func RunCase(t *testing.T, start StartFunc, c Case) {
 	if resp, _, err := Send(addr, http.MethodPost, "/orders", nil); err != nil || resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("server no longer rejects a request without token: %v %v", err, statusOf(resp))
 	}
+}
+
+// recorder keeps the decisions a verifier's hook reports.
+type recorder struct {
+	mu sync.Mutex
+	ds []apptoken.Decision
+}
+
+func (r *recorder) add(d apptoken.Decision, _, _ string) {
+	r.mu.Lock()
+	r.ds = append(r.ds, d)
+	r.mu.Unlock()
+}
+
+// take returns the decisions so far and forgets them.
+func (r *recorder) take() []apptoken.Decision {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	got := r.ds
+	r.ds = nil
+	return got
+}
+
+func runRejecters(t *testing.T, start StartFunc) {
+	requests := []struct {
+		name, method, target string
+		headers              []Header
+		want                 apptoken.Decision
+	}{
+		{"missing", http.MethodPost, "/orders", nil, apptoken.Missing},
+		{"wrong", http.MethodPost, "/orders", tok(WrongToken), apptoken.Mismatch},
+		{"unrouted, wrong", http.MethodPost, "/no/route", tok(WrongToken), apptoken.Mismatch},
+		{"HEAD, missing", http.MethodHead, "/orders", nil, apptoken.Missing},
+	}
+	for _, r := range []Rejecter{CustomRejection, SilentRejection} {
+		rec := &recorder{}
+		addr := start(t, NewVerifier(t, Token, apptoken.WithDecisionHook(rec.add)), r)
+		for _, q := range requests {
+			resp, body, err := Send(addr, q.method, q.target, q.headers)
+			if err != nil {
+				t.Fatalf("rejecter %d, %s: %v", r, q.name, err)
+			}
+			if got := rec.take(); len(got) != 1 || got[0] != q.want {
+				t.Errorf("rejecter %d, %s: decisions %v, want [%v]", r, q.name, got, q.want)
+			}
+			want := apptoken.RejectionBody
+			if r == CustomRejection {
+				want = CustomBody(q.want)
+			}
+			if q.method == http.MethodHead {
+				want = ""
+			}
+			if resp.StatusCode != http.StatusUnauthorized || string(body) != want {
+				t.Errorf("rejecter %d, %s: %d %q, want 401 %q", r, q.name, resp.StatusCode, body, want)
+			}
+			if r == SilentRejection && resp.Header.Get("Cache-Control") != "no-store" {
+				t.Errorf("rejecter %d, %s: Cache-Control %q, want no-store", r, q.name, resp.Header.Get("Cache-Control"))
+			}
+		}
+		if resp, body, err := Send(addr, http.MethodPost, "/orders", tok(Token)); err != nil || resp.StatusCode != http.StatusOK || string(body) != SeenBody(0) {
+			t.Errorf("rejecter %d: valid request: %v %v %q", r, err, statusOf(resp), body)
+		}
+		if got := rec.take(); len(got) != 1 || got[0] != apptoken.Accepted {
+			t.Errorf("rejecter %d: valid request decided %v", r, got)
+		}
+	}
+}
+
+// PanicsOnNil checks that build, which makes the adapter's middleware with
+// a nil verifier, panics at once with a message that names the mistake:
+// a nil verifier is a programming error, not something to find out from a
+// 401 on every request.
+func PanicsOnNil(t *testing.T, build func()) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		r := recover()
+		msg, _ := r.(string)
+		if err, ok := r.(error); ok {
+			msg = err.Error()
+		}
+		if r == nil || !strings.Contains(msg, "nil") || !strings.Contains(msg, "apptoken.New") {
+			t.Errorf("building with a nil verifier: recovered %v; want a panic that says the verifier is nil and to use apptoken.New", r)
+		}
+	}()
+	build()
 }
 
 func statusOf(r *http.Response) any {
@@ -388,8 +502,15 @@ func truncate(b []byte) string {
 }
 
 // Send writes one HTTP/1.1 request as raw bytes on a new connection to
-// addr and reads the response. Headers are written exactly as given.
+// addr and reads the response. Headers are written exactly as given. A
+// POST carries a small JSON body.
 func Send(addr, method, target string, headers []Header) (*http.Response, []byte, error) {
+	return SendRequest(addr, method, target, headers, nil)
+}
+
+// SendRequest is [Send] with trailer fields: when trailers are given, the
+// body is sent chunked and followed by them.
+func SendRequest(addr, method, target string, headers, trailers []Header) (*http.Response, []byte, error) {
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		return nil, nil, err
@@ -406,7 +527,19 @@ func Send(addr, method, target string, headers []Header) (*http.Response, []byte
 	if method == http.MethodPost {
 		reqBody = `{"id":1}`
 	}
-	fmt.Fprintf(&b, "Content-Length: %d\r\nConnection: close\r\n\r\n%s", len(reqBody), reqBody)
+	if len(trailers) > 0 {
+		fmt.Fprintf(&b, "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+		if reqBody != "" {
+			fmt.Fprintf(&b, "%x\r\n%s\r\n", len(reqBody), reqBody)
+		}
+		b.WriteString("0\r\n")
+		for _, h := range trailers {
+			fmt.Fprintf(&b, "%s: %s\r\n", h.Name, h.Value)
+		}
+		b.WriteString("\r\n")
+	} else {
+		fmt.Fprintf(&b, "Content-Length: %d\r\nConnection: close\r\n\r\n%s", len(reqBody), reqBody)
+	}
 
 	// Write in the background: a server may answer and close before it has
 	// read a large request.
