@@ -21,20 +21,24 @@ type config struct {
 }
 
 // WithErrorHandler answers rejected requests with h instead of the standard
-// rejection. h is given the decision (for its outcome and reason; it never
-// holds the token) and should write the response. It should answer 401:
-// never 404, which daprd takes as "drop this message", nor 2xx, which daprd
-// takes as success. If h writes nothing, the standard rejection is written,
-// so a forgetful handler never turns a rejection into net/http's default
-// 200. A nil h restores the standard rejection.
+// rejection. h is given the decision (never the token) and should write the
+// response, keeping to the rule of [apptoken.RejectionStatus]: never 2xx,
+// never 404. If h writes nothing, the standard rejection is written, so a
+// forgetful handler never turns a rejection into net/http's default 200. A
+// nil h restores the standard rejection.
 func WithErrorHandler(h func(w http.ResponseWriter, r *http.Request, d apptoken.Decision)) Option {
 	return optionFunc(func(c *config) { c.onReject = h })
 }
 
-// Middleware returns chi middleware (for Mux.Use or With) that lets a
-// request through only when v allows it, and otherwise answers with the
-// standard rejection or the handler given by [WithErrorHandler].
+// Middleware returns net/http middleware (for chi's Mux.Use or With, or to
+// wrap any http.Handler) that lets a request through only when v admits it
+// (see [apptoken.Verifier.Admit]), and otherwise answers with the standard
+// rejection or the handler given by [WithErrorHandler]. It panics if v is
+// nil.
 func Middleware(v *apptoken.Verifier, opts ...Option) func(http.Handler) http.Handler {
+	if v == nil {
+		panic("apptokenchi: Middleware: nil *apptoken.Verifier; make one with apptoken.New")
+	}
 	var c config
 	for _, o := range opts {
 		if o != nil {
@@ -44,7 +48,7 @@ func Middleware(v *apptoken.Verifier, opts ...Option) func(http.Handler) http.Ha
 	onReject := c.onReject
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			d := v.VerifyRequest(r)
+			d := v.Admit(r)
 			if d.Allowed() {
 				next.ServeHTTP(w, r)
 				return

@@ -20,24 +20,27 @@ type config struct {
 }
 
 // WithErrorHandler answers rejected requests with h instead of the standard
-// rejection. h is given the decision (for its outcome and reason; it never
-// holds the token) and should write the response, or return an error for
-// echo's HTTPErrorHandler to answer (for example echo.ErrUnauthorized); the
-// middleware returns what h returns and never calls the next handler. It
-// should answer 401: never 404, which daprd takes as "drop this message",
-// nor 2xx, which daprd takes as success. If h returns nil without writing
-// anything, the standard rejection is written, so a forgetful handler
-// never turns a rejection into a 200. A nil h restores the standard
-// rejection.
+// rejection. h is given the decision (never the token) and should write the
+// response, or return an error for echo's HTTPErrorHandler to answer (for
+// example echo.ErrUnauthorized); the middleware returns what h returns and
+// never calls the next handler. Keep to the rule of
+// [apptoken.RejectionStatus]: never 2xx, never 404. If h returns nil
+// without writing anything, the standard rejection is written, so a
+// forgetful handler never turns a rejection into a 200. A nil h restores
+// the standard rejection.
 func WithErrorHandler(h func(c echo.Context, d apptoken.Decision) error) Option {
 	return optionFunc(func(c *config) { c.onReject = h })
 }
 
 // Middleware returns echo middleware (for Echo.Use, a group's Use, or a
-// single route) that calls the next handler only when v allows the
-// request, and otherwise answers with the standard rejection or the
-// handler given by [WithErrorHandler].
+// single route) that calls the next handler only when v admits the request
+// (see [apptoken.Verifier.Admit]), and otherwise answers with the standard
+// rejection or the handler given by [WithErrorHandler]. It panics if v is
+// nil.
 func Middleware(v *apptoken.Verifier, opts ...Option) echo.MiddlewareFunc {
+	if v == nil {
+		panic("apptokenecho: Middleware: nil *apptoken.Verifier; make one with apptoken.New")
+	}
 	var cfg config
 	for _, o := range opts {
 		if o != nil {
@@ -45,17 +48,9 @@ func Middleware(v *apptoken.Verifier, opts ...Option) echo.MiddlewareFunc {
 		}
 	}
 	onReject := cfg.onReject
-	cache := new(wrapCache)
-	// serve is the middleware around next. offer is set for a closure
-	// built for one request, which offers to be kept (see wrapcache.go);
-	// kept ones (made by keep) are not.
-	var keep func(next echo.HandlerFunc) echo.HandlerFunc
-	serve := func(next echo.HandlerFunc, offer bool) echo.HandlerFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if offer {
-				cache.offer(c, next, keep)
-			}
-			d := v.VerifyRequest(c.Request())
+			d := v.Admit(c.Request())
 			if d.Allowed() {
 				return next(c)
 			}
@@ -67,12 +62,5 @@ func Middleware(v *apptoken.Verifier, opts ...Option) echo.MiddlewareFunc {
 			apptoken.WriteRejection(c.Response())
 			return nil
 		}
-	}
-	keep = func(next echo.HandlerFunc) echo.HandlerFunc { return serve(next, false) }
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		if h := cache.lookup(next); h != nil {
-			return h
-		}
-		return serve(next, true)
 	}
 }

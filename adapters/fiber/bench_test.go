@@ -2,6 +2,7 @@ package apptokenfiber_test
 
 import (
 	"crypto/subtle"
+	"net"
 	"net/http"
 	"testing"
 
@@ -120,40 +121,21 @@ func BenchmarkMiddleware(b *testing.B) {
 	}
 }
 
-// BenchmarkHeaderReadRemove measures, on fasthttp alone, what the
-// middleware does to the header of an accepted request, PeekAll then Del
-// by the canonical name, with fasthttp normalising the name on each call
-// (as it does by default) and with normalising switched off around the
-// calls (as the middleware does where fasthttp stores names normalised).
-// Each iteration first puts the header back with SetCanonical, which both
-// cases pay.
-func BenchmarkHeaderReadRemove(b *testing.B) {
-	for _, quick := range []bool{false, true} {
-		name := "normalising"
-		if quick {
-			name = "not-normalising"
+// BenchmarkEndToEnd measures what a user sees: a real client over a
+// loopback connection to a fiber app, without and with the middleware.
+func BenchmarkEndToEnd(b *testing.B) {
+	conformance.RunEndToEnd(b, func(b *testing.B, protect bool) string {
+		app := fiber.New(fiber.Config{DisableStartupMessage: true})
+		if protect {
+			app.Use(apptokenfiber.Middleware(conformance.NewVerifier(b, conformance.Token)))
 		}
-		b.Run(name, func(b *testing.B) {
-			var h fasthttp.RequestHeader
-			h.SetMethod(http.MethodPost)
-			h.SetRequestURI("/orders")
-			h.Set(fiber.HeaderContentType, "application/json")
-			h.Set("Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
-			key, value := []byte(apptoken.CanonicalHeaderName), []byte(conformance.Token)
-			b.ReportAllocs()
-			for b.Loop() {
-				h.SetCanonical(key, value)
-				if quick {
-					h.DisableNormalizing()
-				}
-				if len(h.PeekAll(apptoken.CanonicalHeaderName)) != 1 {
-					b.Fatal("the header is not there")
-				}
-				h.Del(apptoken.CanonicalHeaderName)
-				if quick {
-					h.EnableNormalizing()
-				}
-			}
-		})
-	}
+		app.Post("/orders", cmpHandler)
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		go func() { _ = app.Listener(ln) }()
+		b.Cleanup(func() { _ = app.Shutdown() })
+		return ln.Addr().String()
+	})
 }

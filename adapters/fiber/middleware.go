@@ -1,11 +1,12 @@
 package apptokenfiber
 
 import (
-	"sync/atomic"
-	"unsafe"
+	"bytes"
+	"net/http"
 
 	apptoken "github.com/apptoken-go/apptoken/core"
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 )
 
 // Option configures [Middleware]. Options are made by the With… functions
@@ -23,26 +24,29 @@ type config struct {
 }
 
 // WithErrorHandler answers rejected requests with h instead of the standard
-// rejection. h is given the decision (for its outcome and reason; it never
-// holds the token) and should write the response, or return an error for
-// fiber's ErrorHandler to answer (for example fiber.ErrUnauthorized); the
-// middleware returns what h returns and never calls the next handler. It
-// should answer 401: never 404, which daprd takes as "drop this message",
-// nor 2xx, which daprd takes as success. If h returns nil and leaves the
-// response as it found it (status 200, no body), the standard rejection is
-// written, so a forgetful handler never turns a rejection into a 200. A nil
-// h restores the standard rejection.
+// rejection. h is given the decision (never the token) and should write the
+// response, or return an error for fiber's ErrorHandler to answer (for
+// example fiber.ErrUnauthorized); the middleware returns what h returns and
+// never calls the next handler. Keep to the rule of
+// [apptoken.RejectionStatus]: never 2xx, never 404. If h returns nil and
+// leaves the response as it found it (status 200, no body), the standard
+// rejection is written, so a forgetful handler never turns a rejection into
+// a 200. A nil h restores the standard rejection.
 func WithErrorHandler(h func(c *fiber.Ctx, d apptoken.Decision) error) Option {
 	return optionFunc(func(c *config) { c.onReject = h })
 }
 
-var rejectionBody = []byte(apptoken.RejectionBody)
-
 // Middleware returns fiber middleware (for App.Use, a group's Use, or a
 // single route) that calls the next handler only when v allows the
 // request, and otherwise answers with the standard rejection or the
-// handler given by [WithErrorHandler].
+// handler given by [WithErrorHandler]. When v hides the token (the
+// default; see [apptoken.Verifier.HidesToken]), an allowed request reaches
+// the next handler without its dapr-api-token header. It panics if v is
+// nil.
 func Middleware(v *apptoken.Verifier, opts ...Option) fiber.Handler {
+	if v == nil {
+		panic("apptokenfiber: Middleware: nil *apptoken.Verifier; make one with apptoken.New")
+	}
 	var cfg config
 	for _, o := range opts {
 		if o != nil {
@@ -50,43 +54,15 @@ func Middleware(v *apptoken.Verifier, opts ...Option) fiber.Handler {
 		}
 	}
 	onReject := cfg.onReject
-	keep := v.KeepHeader()
-	var norm normCache
+	hide := v.HidesToken()
 	return func(c *fiber.Ctx) error {
-		req := c.Request()
-		hdr := &req.Header
-		// The path as sent, without the query: neither decoded nor cleaned.
-		// A read-only view of fasthttp's buffer, which nothing changes while
-		// VerifyBytes runs; neither VerifyBytes nor its decision hook (by the
-		// hook's contract) keeps it past the call, so it needs no copy.
-		raw := req.URI().PathOriginal()
-		path := unsafe.String(unsafe.SliceData(raw), len(raw)) //nolint:gosec // G103: a view not kept past VerifyBytes, see above
-		// The canonical spelling is the one daprd sends over HTTP/1.1; it is
-		// also found when fiber is set not to normalise header names.
-		// fasthttp normalises the name given to PeekAll and Del on every
-		// call. Where it stores names normalised, the canonical name is
-		// already in that form, so normalising is switched off around the
-		// two calls and on again, which saves about 35 ns a request
-		// (BenchmarkHeaderReadRemove). Either way the same headers are
-		// found.
-		quick := norm.normalizes(c.App())
-		if quick {
-			hdr.DisableNormalizing()
-		}
-		values := hdr.PeekAll(apptoken.CanonicalHeaderName)
-		if quick {
-			hdr.EnableNormalizing()
-		}
-		d := v.VerifyBytes(c.Method(), path, values)
+		// c.Path is the path as sent, without the query (decoded only if
+		// the app sets UnescapePath, as its router then routes on it).
+		var one [1]string
+		d := v.Verify(c.Method(), c.Path(), tokenValues(c, one[:0]))
 		if d.Allowed() {
-			if !keep {
-				if quick {
-					hdr.DisableNormalizing()
-				}
-				hdr.Del(apptoken.CanonicalHeaderName)
-				if quick {
-					hdr.EnableNormalizing()
-				}
+			if hide {
+				c.Request().Header.Del(tokenField)
 			}
 			return c.Next()
 		}
@@ -98,35 +74,78 @@ func Middleware(v *apptoken.Verifier, opts ...Option) fiber.Handler {
 		c.Status(apptoken.RejectionStatus)
 		c.Set(fiber.HeaderContentType, apptoken.RejectionContentType)
 		c.Set(fiber.HeaderCacheControl, "no-store")
-		// SetBody copies: the response never holds the shared slice.
-		c.Response().SetBody(rejectionBody)
-		return nil
+		return c.SendString(apptoken.RejectionBody)
 	}
 }
 
-// normCache remembers, for the app last seen, whether fasthttp normalises
-// the header names of its requests (fiber's DisableHeaderNormalizing is
-// off): reading the app's Config copies a large struct, too much to do on
-// every request.
-type normCache struct {
-	last atomic.Pointer[appNorm]
+// ContinueHandler returns a function for fasthttp's
+// Server.ContinueHandler (app.Server().ContinueHandler = ...), so that a
+// request that asks "Expect: 100-continue" and does not carry an accepted
+// token (or an exemption) is refused before its body is read: fasthttp
+// then answers 417 Expectation Failed and closes the connection, and no
+// handler runs. Without it fasthttp answers 100 Continue and reads the
+// body (up to the app's BodyLimit) before any middleware runs. daprd
+// never sends Expect, so this only changes what other callers get. The
+// verifier's decision hook sees such a request twice when it is allowed:
+// here and in [Middleware]. It panics if v is nil.
+func ContinueHandler(v *apptoken.Verifier) func(*fasthttp.RequestHeader) bool {
+	if v == nil {
+		panic("apptokenfiber: ContinueHandler: nil *apptoken.Verifier; make one with apptoken.New")
+	}
+	return func(h *fasthttp.RequestHeader) bool {
+		var values []string
+		for _, b := range headFields(h) {
+			values = append(values, string(b))
+		}
+		path, _, _ := bytes.Cut(h.RequestURI(), []byte{'?'})
+		return v.Verify(string(h.Method()), string(path), values).Allowed()
+	}
 }
 
-type appNorm struct {
-	app *fiber.App
-	on  bool
+// tokenField is the token header's name as net/http writes it, and so as
+// daprd sends it over HTTP/1.1: the spelling found whether or not the app
+// normalises header names (fiber's DisableHeaderNormalizing).
+var tokenField = http.CanonicalHeaderKey(apptoken.HeaderName)
+
+// tokenValues appends to dst the values of the token header sent in the
+// request's head. One value, the case daprd sends, is fiber's own view of
+// it (c.Get, valid while the handler runs); others are copied.
+func tokenValues(c *fiber.Ctx, dst []string) []string {
+	all := headFields(&c.Request().Header)
+	if len(all) == 1 {
+		return append(dst, c.Get(tokenField))
+	}
+	for _, b := range all {
+		dst = append(dst, string(b))
+	}
+	return dst
 }
 
-func (n *normCache) normalizes(app *fiber.App) bool {
-	if app == nil {
-		return false
+// headFields returns the values of the token header sent in the request's
+// head. fasthttp adds the trailer fields of a chunked request to its
+// headers, after those of the head; a trailer arrives after the body, from
+// whoever wrote the body, and must never count. So for a chunked request
+// only as many values are taken as the head has fields of that name,
+// counted in the head as received (RawHeaders).
+func headFields(h *fasthttp.RequestHeader) [][]byte {
+	all := h.PeekAll(tokenField)
+	if h.ContentLength() == -1 { // chunked: trailer fields may follow
+		all = all[:min(len(all), countFields(h.RawHeaders(), apptoken.HeaderName))]
 	}
-	if a := n.last.Load(); a != nil && a.app == app {
-		return a.on
+	return all
+}
+
+// countFields counts the header lines of raw named name.
+func countFields(raw []byte, name string) int {
+	n := 0
+	for len(raw) > 0 {
+		var line []byte
+		line, raw, _ = bytes.Cut(raw, []byte{'\n'})
+		if key, _, ok := bytes.Cut(line, []byte{':'}); ok && bytes.EqualFold(key, []byte(name)) {
+			n++
+		}
 	}
-	a := &appNorm{app: app, on: !app.Config().DisableHeaderNormalizing}
-	n.last.Store(a)
-	return a.on
+	return n
 }
 
 // answered reports whether an error handler changed the response.

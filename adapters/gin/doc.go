@@ -35,10 +35,12 @@
 // Gin's redirects, however, are answered before any middleware runs: with
 // RedirectTrailingSlash (on by default in gin.New and gin.Default) a request
 // for "/orders/" when "/orders" has a route gets a 301 or 307 with no token
-// check, and likewise with RedirectFixedPath. No handler runs and nothing
+// check, and likewise with RedirectFixedPath (off by default). No handler runs and nothing
 // is let through, but the answer is not the 401 every other unchecked
 // request gets, and it tells an unauthenticated caller which routes exist.
-// Turn both off, as above, to have every request checked first.
+// Keep both off, as above, to have every request checked first.
 //
-// A nil *apptoken.Verifier rejects every request.
+// Like every net/http server, gin's answers "OPTIONS *" itself unless
+// http.Server.DisableGeneralOptionsHandler is set; see the core package's
+// documentation.
 package apptokengin

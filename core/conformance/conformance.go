@@ -559,3 +559,84 @@ func SendRequest(addr, method, target string, headers, trailers []Header) (*http
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	return resp, body, err
 }
+
+// CheckAllocs checks that an accepted request costs no more allocations
+// through with, a router with the adapter's middleware in front of POST
+// /orders, than through without, the same router with a middleware that
+// only calls the next handler. Both are driven with one reused request
+// carrying [Token], and with must take the header off it. It is skipped
+// under the race detector, which makes allocation counts meaningless.
+func CheckAllocs(t *testing.T, with, without http.Handler) {
+	t.Helper()
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector")
+	}
+	req := httptest.NewRequest(http.MethodPost, "/orders", nil)
+	w := discardWriter{h: http.Header{}}
+	value := []string{Token}
+	run := func(h http.Handler) float64 {
+		return testing.AllocsPerRun(200, func() {
+			req.Header["Dapr-Api-Token"] = value
+			clear(w.h)
+			h.ServeHTTP(w, req)
+		})
+	}
+	base, got := run(without), run(with)
+	t.Logf("allocations per accepted request: %v with the middleware, %v with a pass-through one", got, base)
+	if got > base {
+		t.Errorf("the middleware adds %v allocations per accepted request over a pass-through middleware", got-base)
+	}
+	if req.Header.Values(apptoken.HeaderName) != nil {
+		t.Errorf("the token header is still on the accepted request")
+	}
+}
+
+type discardWriter struct{ h http.Header }
+
+func (d discardWriter) Header() http.Header       { return d.h }
+func (discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (discardWriter) WriteHeader(int)             {}
+
+// RunEndToEnd is the body of an adapter's BenchmarkEndToEnd: what users
+// feel. For each of "bare" (start(b, false): the routes alone) and
+// "apptoken" (start(b, true): the adapter's middleware in front, accepting
+// [Token]) it starts the server on a loopback listener and times POST
+// /orders with the token, sent by a real net/http client over one
+// keep-alive connection, response read whole. start stops the server with
+// b.Cleanup.
+func RunEndToEnd(b *testing.B, start func(b *testing.B, protect bool) (addr string)) {
+	for _, c := range []struct {
+		name    string
+		protect bool
+	}{{"bare", false}, {"apptoken", true}} {
+		b.Run(c.name, func(b *testing.B) {
+			addr := start(b, c.protect)
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}}
+			b.Cleanup(client.CloseIdleConnections)
+			url := "http://" + addr + "/orders"
+			body := strings.NewReader(`{"id":1}`)
+			do := func() {
+				body.Reset(`{"id":1}`)
+				req, err := http.NewRequest(http.MethodPost, url, body)
+				if err != nil {
+					b.Fatal(err)
+				}
+				req.Header["Dapr-Api-Token"] = []string{Token}
+				resp, err := client.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				_ = resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					b.Fatalf("status %d, want 200", resp.StatusCode)
+				}
+			}
+			do() // the connection is made before timing
+			b.ReportAllocs()
+			for b.Loop() {
+				do()
+			}
+		})
+	}
+}

@@ -1,5 +1,5 @@
 //go:build !race
 
-package apptokenecho_test
+package conformance
 
 const raceEnabled = false

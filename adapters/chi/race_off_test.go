@@ -1,5 +1,0 @@
-//go:build !race
-
-package apptokenchi_test
-
-const raceEnabled = false

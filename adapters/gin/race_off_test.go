@@ -1,5 +1,0 @@
-//go:build !race
-
-package apptokengin_test
-
-const raceEnabled = false
