@@ -1,0 +1,3 @@
+module github.com/apptoken-go/apptoken/tools
+
+go 1.26
