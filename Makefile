@@ -68,7 +68,7 @@ fuzz: ## run every fuzz target for FUZZTIME each (make fuzz FUZZTIME=60s)
 	bash scripts/fuzz.sh $(FUZZTIME) $(MODULES)
 
 .PHONY: bench
-bench: ## benchmarks of every adapter against the frameworks' own auth middleware, as tables
+bench: ## benchmarks of every adapter (against the frameworks' own auth middleware, and end to end): tables and target checks
 	bash scripts/bench.sh $(BENCHSTAT_VERSION)
 
 .PHONY: daprd

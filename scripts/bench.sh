@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
-# Benchmarks of every adapter against the frameworks' own auth middleware.
+# Benchmarks of every adapter against the frameworks' own auth middleware,
+# and end to end.
 #
 # Usage: scripts/bench.sh BENCHSTAT_VERSION    (make bench passes the pinned one)
 #
-# Runs BenchmarkMiddleware of each adapter module: the route alone
-# (bare); behind apptoken with a valid token, with
-# WithKeepHeader (apptoken-keep) and with a wrong one (apptoken-reject);
-# behind the hand-written `header != token` check as the Dapr Go SDK
-# writes it (sdk) and written the cheapest way (sdk-lean); behind the
-# framework's own key-auth or basic-auth middleware (keyauth); and behind a
-# middleware that only writes the 401 (deny); for a 43-byte and a
-# JWT-shaped token. Then prints one table per adapter (medians), the target
-# checks (PASS/FAIL lines, made by scripts/benchtable), and benchstat's
-# summary, compared with the previous run when there is one.
+# Runs two benchmarks of each adapter module:
+#   - BenchmarkMiddleware: the route alone (bare); behind apptoken with a
+#     valid token, with WithKeepHeader (apptoken-keep) and with a wrong one
+#     (apptoken-reject); behind the hand-written `header != token` check as
+#     the Dapr Go SDK writes it (sdk) and written the cheapest way
+#     (sdk-lean); behind the framework's own key-auth or basic-auth
+#     middleware (keyauth); and behind a middleware that only writes the
+#     401 (deny); for a 43-byte and a JWT-shaped token;
+#   - BenchmarkEndToEnd: a real client calling the app over a loopback
+#     connection with keep-alive, without (bare) and with apptoken.
+# Then prints one table per adapter (medians), the target checks (PASS/FAIL
+# lines, made by tools/cmd/benchtable, which states the targets), and
+# benchstat's summary, compared with the previous run when there is one.
 #
 # Each adapter's test binary is built once and run BENCH_COUNT times with
 # -count 1, the adapters taking turns, so that a burst of load on the
@@ -21,8 +25,10 @@
 # Environment:
 #   BENCH_COUNT     runs of each sub-benchmark (default 6)
 #   BENCH_TIME      -benchtime of each run (default 200ms)
-#   BENCH_ADAPTERS  adapters to run (default "gin echo fiber chi grpc")
-#   BENCH_STRICT=1  exit with status 1 when a target is missed
+#   BENCH_ADAPTERS  adapters to run, e.g. "gin grpc" (default: every folder
+#                   adapters/NAME with a go.mod, by name)
+#   BENCH_STRICT=1  exit with status 1 when a target is missed, or an
+#                   adapter has no BenchmarkEndToEnd results
 #
 # Raw output: out/bench/latest/ADAPTER.txt; the run before it is kept in
 # out/bench/previous/.
@@ -36,7 +42,26 @@ fi
 benchstat_version=$1
 count=${BENCH_COUNT:-6}
 benchtime=${BENCH_TIME:-200ms}
-read -r -a adapters <<<"${BENCH_ADAPTERS:-gin echo fiber chi grpc}"
+if [ -n "${BENCH_ADAPTERS:-}" ]; then
+	read -r -a adapters <<<"$BENCH_ADAPTERS"
+else
+	adapters=()
+	for m in adapters/*/go.mod; do
+		[ -f "$m" ] || continue
+		m=${m#adapters/}
+		adapters+=("${m%/go.mod}")
+	done
+fi
+if [ ${#adapters[@]} -eq 0 ]; then
+	echo "bench.sh: no adapter to run (BENCH_ADAPTERS is blank, or no adapters/*/go.mod)" >&2
+	exit 2
+fi
+for a in "${adapters[@]}"; do
+	if [ ! -f "adapters/$a/go.mod" ]; then
+		echo "bench.sh: BENCH_ADAPTERS names '$a', but adapters/$a has no go.mod" >&2
+		exit 2
+	fi
+done
 
 root=$(pwd)
 export GOBIN=${GOBIN:-$root/bin}
@@ -59,6 +84,9 @@ if [ -d "$out/latest" ]; then
 fi
 mkdir -p "$out/latest" "$out/bin"
 
+# The table maker, built before the long part, so that a broken build shows at once.
+(cd tools && GOWORK=off go build -o "$root/$out/bin/benchtable" ./cmd/benchtable)
+
 for a in "${adapters[@]}"; do
 	log "building adapters/$a"
 	go test -c -o "$out/bin/$a.test" "./adapters/$a"
@@ -68,7 +96,7 @@ log "running ${#adapters[@]} adapters x $count runs, -benchtime $benchtime"
 for ((i = 1; i <= count; i++)); do
 	for a in "${adapters[@]}"; do
 		(cd "adapters/$a" && "$root/$out/bin/$a.test" -test.run '^$' \
-			-test.bench '^BenchmarkMiddleware$' -test.benchmem \
+			-test.bench '^(BenchmarkMiddleware|BenchmarkEndToEnd)$' -test.benchmem \
 			-test.benchtime "$benchtime" -test.count 1) >>"$out/latest/$a.txt"
 	done
 	log "run $i/$count done"
@@ -81,7 +109,7 @@ echo
 strict=()
 if [ "${BENCH_STRICT:-0}" = 1 ]; then strict=(-strict); fi
 status=0
-GOWORK=off go run scripts/benchtable/main.go -dir "$out/latest" \
+"$out/bin/benchtable" -dir "$out/latest" \
 	-adapters "$(IFS=,; echo "${adapters[*]}")" "${strict[@]}" || status=$?
 
 units='.unit:(sec/op OR allocs/op)'
