@@ -1,7 +1,10 @@
 package examples_test
 
 import (
+	"bufio"
 	"encoding/json"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -10,6 +13,7 @@ import (
 	"time"
 
 	apptoken "github.com/apptoken-go/apptoken/core"
+	"github.com/apptoken-go/apptoken/core/conformance"
 )
 
 // Test tokens; not secrets.
@@ -92,6 +96,7 @@ func TestContract(t *testing.T) {
 	steps = append(steps,
 		step{"GET /healthz without token", "GET", "/healthz", "", "", response{http.StatusOK, "application/json", `{"status":"ok"}`}},
 		step{"GET /healthz with a wrong token", "GET", "/healthz", "", wrongToken, response{http.StatusOK, "application/json", `{"status":"ok"}`}},
+		step{"HEAD /healthz without token", "HEAD", "/healthz", "", "", response{http.StatusOK, "application/json", ""}},
 		step{"POST /healthz without token", "POST", "/healthz", "", "", rejected},
 		step{"GET /healthz/ without token", "GET", "/healthz/", "", "", rejected},
 		step{"GET /Healthz without token", "GET", "/Healthz", "", "", rejected},
@@ -116,12 +121,24 @@ func TestContract(t *testing.T) {
 			}
 		}
 
+		// Answered by the server before any handler unless it is told not
+		// to; it must get the token check like everything else.
+		if resp, _, err := conformance.Send(p.addr, "OPTIONS", "*", nil); err != nil || resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("OPTIONS *: %v %v, want 401", err, resp)
+		}
+
+		// A body announced with "Expect: 100-continue" is never asked for
+		// without the token: the answer comes before it, and is a refusal.
+		if line := expectContinue(t, p.addr); !strings.HasPrefix(line, "HTTP/1.1 401 ") && !strings.HasPrefix(line, "HTTP/1.1 417 ") {
+			t.Errorf("POST /orders with Expect: 100-continue and no token: first line %q, want 401 (or fiber's 417)", line)
+		}
+
 		out := p.out.String()
 		if !strings.Contains(out, "listening") || !strings.Contains(out, p.addr) {
 			t.Errorf("no start-up line saying where it listens (%s)", p.addr)
 		}
-		if !strings.Contains(out, `msg="request rejected" method=POST path=/orders outcome=missing reason=no_value`) ||
-			!strings.Contains(out, `msg="request rejected" method=GET path=/stats outcome=invalid reason=mismatch`) {
+		if !strings.Contains(out, `msg="request rejected" method=POST path=/orders decision=missing`) ||
+			!strings.Contains(out, `msg="request rejected" method=GET path=/stats decision=mismatch`) {
 			t.Errorf("rejections are not logged with method, path, outcome and reason")
 		}
 		if strings.Contains(out, "method=GET path=/healthz ") {
@@ -240,4 +257,25 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Logf("%s after %v", what, time.Since(start).Round(10*time.Millisecond))
+}
+
+// expectContinue sends the head of a POST /orders with "Expect:
+// 100-continue" and no token, and returns the first line of the answer,
+// read before any body is sent.
+func expectContinue(t *testing.T, addr string) string {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(conn, "POST /orders HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 45\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the answer to an Expect: 100-continue request: %v", err)
+	}
+	return strings.TrimSpace(line)
 }

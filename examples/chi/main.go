@@ -21,9 +21,9 @@ func main() {
 
 	r := chi.NewRouter()
 	r.Use(apptokenchi.Middleware(v)) // first: every request is checked, routed or not
-	r.Get(orders.HealthPath, func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, orders.Healthy)
-	})
+	health := func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, orders.Healthy) }
+	r.Get(orders.HealthPath, health)
+	r.Head(orders.HealthPath, health)
 	r.Post(orders.OrdersPath, func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, orders.MaxBody))
 		var tooLarge *http.MaxBytesError

@@ -23,9 +23,9 @@ func main() {
 	e.HideBanner, e.HidePort = true, true
 	e.Use(apptokenecho.Middleware(v))
 
-	e.GET(orders.HealthPath, func(c echo.Context) error {
-		return c.JSONBlob(http.StatusOK, orders.Healthy)
-	})
+	health := func(c echo.Context) error { return c.JSONBlob(http.StatusOK, orders.Healthy) }
+	e.GET(orders.HealthPath, health)
+	e.HEAD(orders.HealthPath, health)
 	e.POST(orders.OrdersPath, func(c echo.Context) error {
 		body, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, orders.MaxBody))
 		var tooLarge *http.MaxBytesError

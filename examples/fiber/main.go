@@ -25,6 +25,9 @@ func main() {
 		BodyLimit:      orders.MaxBody,
 	})
 	app.Use(apptokenfiber.Middleware(v)) // first: every request is checked, routed or not
+	// Refuse "Expect: 100-continue" requests without the token before
+	// fasthttp reads their body.
+	app.Server().ContinueHandler = apptokenfiber.ContinueHandler(v)
 
 	app.Get(orders.HealthPath, func(c *fiber.Ctx) error {
 		return sendJSON(c, http.StatusOK, orders.Healthy)

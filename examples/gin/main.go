@@ -24,12 +24,11 @@ func main() {
 	// gin answers these redirects before any middleware; without them every
 	// request is checked first (see the adapter's documentation).
 	r.RedirectTrailingSlash = false
-	r.RedirectFixedPath = false
 	r.Use(gin.Recovery(), apptokengin.Middleware(v))
 
-	r.GET(orders.HealthPath, func(c *gin.Context) {
-		c.Data(http.StatusOK, "application/json", orders.Healthy)
-	})
+	health := func(c *gin.Context) { c.Data(http.StatusOK, "application/json", orders.Healthy) }
+	r.GET(orders.HealthPath, health)
+	r.HEAD(orders.HealthPath, health)
 	r.POST(orders.OrdersPath, func(c *gin.Context) {
 		body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, orders.MaxBody))
 		var tooLarge *http.MaxBytesError

@@ -96,8 +96,7 @@ func logRejections(log *slog.Logger) func(apptoken.Decision, string, string) {
 			path = path[:maxLoggedPath] + "..."
 		}
 		// slog copies nothing it is given past this call, as the hook requires.
-		log.Warn("request rejected", "method", method, "path", path,
-			"outcome", d.Outcome.String(), "reason", d.Reason.String())
+		log.Warn("request rejected", "method", method, "path", path, "decision", d.String())
 	}
 }
 
@@ -151,7 +150,10 @@ const ShutdownTimeout = 10 * time.Second
 func ServeHTTP(log *slog.Logger, framework string, v *apptoken.Verifier, stats *Stats, h http.Handler) {
 	ln := Listen(log, framework)
 	srv := &http.Server{
-		Handler:           h,
+		Handler: h,
+		// Otherwise net/http answers "OPTIONS *" itself, 200 before any
+		// middleware (see the core package's documentation).
+		DisableGeneralOptionsHandler: true,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
