@@ -32,4 +32,14 @@
 //			next.ServeHTTP(w, r)
 //		})
 //	}
+//
+// # What net/http answers before any middleware
+//
+// A net/http server answers the request "OPTIONS * HTTP/1.1" itself, with
+// 200, before any handler or middleware runs, unless
+// http.Server.DisableGeneralOptionsHandler is set. Nothing is let through,
+// but the answer is not the 401 every other unchecked request gets. Set it
+// on the server of every framework built on net/http (gin, echo, chi):
+//
+//	srv := &http.Server{Handler: h, DisableGeneralOptionsHandler: true}
 package apptoken

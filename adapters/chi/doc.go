@@ -1,5 +1,7 @@
 // Package apptokenchi checks the app API token that a Dapr sidecar (daprd)
-// sends to its application, as chi middleware.
+// sends to its application, as net/http middleware:
+// func(http.Handler) http.Handler, for chi, http.ServeMux, gorilla/mux and
+// anything else built on net/http.
 //
 // It only translates: the decision is taken by the core package's
 // [apptoken.Verifier], which also reads the header, matches exemptions
@@ -28,5 +30,15 @@
 // [apptoken.WriteRejection]'s: 401, a JSON body in Dapr's error shape, the
 // same for a missing and a wrong token. [WithErrorHandler] replaces it.
 //
-// A nil *apptoken.Verifier rejects every request.
+// With http.ServeMux, or any handler, wrap the whole router so that
+// unrouted requests are checked too:
+//
+//	mux := http.NewServeMux()
+//	mux.HandleFunc("POST /orders", createOrder)
+//	srv := &http.Server{
+//		Handler:                      apptokenchi.Middleware(v)(mux),
+//		DisableGeneralOptionsHandler: true, // see the core package's documentation
+//	}
+//
+// Middleware panics if given a nil verifier.
 package apptokenchi

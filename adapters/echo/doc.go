@@ -30,13 +30,12 @@
 // token) and the middleware returns nil, so echo's HTTPErrorHandler is not
 // involved. [WithErrorHandler] replaces the answer.
 //
-// echo v4 applies middleware to the routed handler anew on every request,
-// which costs an allocation per middleware per request. As the innermost
-// middleware given to Echo.Use (the last one), this middleware is handed
-// the route's own handler, and keeps what it builds around it for each
-// route (the first few hundred routes it sees), so it adds no
-// allocation. Given to a route, a group or Pre, or placed before other
-// middleware, it costs the one allocation every echo middleware costs.
+// echo v4 applies Use middleware to the routed handler anew on every
+// request, which costs one allocation per middleware per request, this one
+// as any other (echo's own KeyAuth included).
 //
-// A nil *apptoken.Verifier rejects every request.
+// Middleware panics if given a nil verifier. Like every net/http server,
+// echo's answers "OPTIONS *" itself unless
+// http.Server.DisableGeneralOptionsHandler is set; see the core package's
+// documentation.
 package apptokenecho

@@ -42,6 +42,14 @@
 //     defaults to the standard methods; methods are case-sensitive, so "get"
 //     is unknown too) is answered 400 "Invalid http method" before any
 //     handler or middleware runs.
+//   - fasthttp reads the whole body before any handler runs (up to
+//     fiber.Config.BodyLimit), and for a request that asks "Expect:
+//     100-continue" it first answers 100 Continue. [ContinueHandler], set as
+//     app.Server().ContinueHandler, refuses such a request without an
+//     accepted token before its body is read (fasthttp then answers 417).
+//   - fasthttp adds a chunked request's trailer fields to its headers. The
+//     middleware counts only the dapr-api-token fields of the request's
+//     head: a trailer comes after the body and never counts.
 //   - fasthttp keeps the request's raw header block: a handler that reads
 //     Request().Header.RawHeaders() still sees the token after the header
 //     was removed. Use the parsed header, which no longer has it.
@@ -51,5 +59,7 @@
 //     sent under any other spelling is neither checked nor removed. Keep
 //     normalizing on.
 //
-// A nil *apptoken.Verifier rejects every request.
+// Exemptions are matched against c.Path(): the path as sent, or decoded
+// when the app sets fiber.Config.UnescapePath, as its router then routes on
+// the decoded path too. Middleware panics if given a nil verifier.
 package apptokenfiber

@@ -35,12 +35,13 @@
 // Gin's redirects, however, are answered before any middleware runs: with
 // RedirectTrailingSlash (on by default in gin.New and gin.Default) a request
 // for "/orders/" when "/orders" has a route gets a 301 or 307 with no token
-// check, and likewise with RedirectFixedPath (off by default). No handler runs and nothing
-// is let through, but the answer is not the 401 every other unchecked
-// request gets, and it tells an unauthenticated caller which routes exist.
-// Keep both off, as above, to have every request checked first.
+// check, and likewise with RedirectFixedPath (off by default). No handler
+// runs and nothing is let through, but the answer is not the 401 every
+// other unchecked request gets, and it tells an unauthenticated caller
+// which routes exist. Keep both off, as above, to have every request
+// checked first.
 //
 // Like every net/http server, gin's answers "OPTIONS *" itself unless
 // http.Server.DisableGeneralOptionsHandler is set; see the core package's
-// documentation.
+// documentation. Middleware panics if given a nil verifier.
 package apptokengin
