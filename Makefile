@@ -21,11 +21,13 @@ modules: ## list the workspace's modules
 	@printf '%s\n' $(MODULES)
 
 .PHONY: test
-test: ## run every module's tests with the race detector, in the workspace and alone (GOWORK=off)
+test: ## every module's tests with the race detector, then each module built and vetted alone (GOWORK=off)
 	go test -race -count=1 $(addprefix ./,$(addsuffix /...,$(MODULES)))
+	@# Alone, a module resolves its dependencies from its own go.mod, not the
+	@# workspace's: vet type-checks every package and test against them.
 	@for m in $(MODULES); do \
-		echo "== $$m (GOWORK=off)"; \
-		(cd $$m && GOWORK=off go test -race ./...) || exit 1; \
+		echo "== $$m alone (GOWORK=off go vet)"; \
+		(cd $$m && GOWORK=off go vet ./...) || exit 1; \
 	done
 
 .PHONY: vet
