@@ -28,15 +28,19 @@ var (
 func cmpHandler(context.Context, any) (any, error) { return cmpReply, nil }
 
 // cmpIncoming is a call's context as grpc's server transport hands it to
-// interceptors, with the metadata daprd sends.
-func cmpIncoming(token string) context.Context {
-	return metadata.NewIncomingContext(context.Background(), metadata.MD{
-		":authority":        {"127.0.0.1:50051"},
-		"content-type":      {"application/grpc"},
-		"user-agent":        {"grpc-go/1.85.0"},
-		"traceparent":       {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
-		apptoken.HeaderName: {token},
-	})
+// interceptors, with the metadata daprd sends: tokens are the values of
+// dapr-api-token, which is absent when none are given.
+func cmpIncoming(tokens ...string) context.Context {
+	md := metadata.MD{
+		":authority":   {"127.0.0.1:50051"},
+		"content-type": {"application/grpc"},
+		"user-agent":   {"grpc-go/1.85.0"},
+		"traceparent":  {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+	}
+	if tokens != nil {
+		md[apptoken.HeaderName] = tokens
+	}
+	return metadata.NewIncomingContext(context.Background(), md)
 }
 
 // cmpSDK is the check written by hand today, as the Dapr Go SDK writes it:
@@ -91,8 +95,8 @@ func cmpDeny(context.Context, any, *grpc.UnaryServerInfo, grpc.UnaryHandler) (an
 // incoming metadata, for each token shape:
 //
 //   - bare: the method alone;
-//   - apptoken: this interceptor, valid token (the method's context hides
-//     the token: one small allocation);
+//   - apptoken: this interceptor, valid token (the method gets a copy of
+//     the metadata without the token, in a new context);
 //   - apptoken-keep: the same with apptoken.WithKeepHeader;
 //   - apptoken-reject: this interceptor, wrong token of the same length;
 //   - sdk: the hand-written check as the Dapr Go SDK writes it, a copy of

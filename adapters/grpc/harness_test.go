@@ -61,17 +61,19 @@ func init() { encoding.RegisterCodec(rawCodec{}) }
 // Full method names served by the test server.
 const (
 	mOnInvoke      = "/dapr.proto.runtime.v1.AppCallback/OnInvoke"
-	mListTopics    = apptoken.GRPCMethodListTopicSubscriptions
-	mListBindings  = apptoken.GRPCMethodListInputBindings
+	mListTopics    = "/dapr.proto.runtime.v1.AppCallback/ListTopicSubscriptions"
+	mListBindings  = "/dapr.proto.runtime.v1.AppCallback/ListInputBindings"
 	mOnTopicEvent  = "/dapr.proto.runtime.v1.AppCallback/OnTopicEvent"
 	mOnBinding     = "/dapr.proto.runtime.v1.AppCallback/OnBindingEvent"
 	mOnBulk        = "/dapr.proto.runtime.v1.AppCallback/OnBulkTopicEvent"
 	mOnJob         = "/dapr.proto.runtime.v1.AppCallback/OnJobEvent"
 	mOnBulkAlpha   = "/dapr.proto.runtime.v1.AppCallbackAlpha/OnBulkTopicEventAlpha1"
 	mOnJobAlpha    = "/dapr.proto.runtime.v1.AppCallbackAlpha/OnJobEventAlpha1"
-	mAppHealth     = apptoken.GRPCMethodAppHealthCheck
+	mAppHealth     = "/dapr.proto.runtime.v1.AppCallbackHealthCheck/HealthCheck"
 	mUnary         = "/apptoken.test.v1.Echo/Unary"
 	mStream        = "/apptoken.test.v1.Echo/Stream"
+	mHealthCheck   = "/grpc.health.v1.Health/Check"
+	mHealthWatch   = "/grpc.health.v1.Health/Watch"
 	mHealthList    = "/grpc.health.v1.Health/List"
 	mListTopics2   = "/dapr.proto.runtime.v1.AppCallback/ListTopicSubscriptions2"
 	mListTopicsLC  = "/dapr.proto.runtime.v1.AppCallback/listtopicsubscriptions"
@@ -145,23 +147,24 @@ func newVerifier(t testing.TB, srv *server, opts ...apptoken.Option) *apptoken.V
 
 type setup struct {
 	verifierOpts []apptoken.Option
-	nilVerifier  bool
 	opts         []apptokengrpc.Option
-	serverOpts   []grpc.ServerOption
+	// serverOpts replace the interceptors, when given: they get the
+	// verifier to build their own.
+	serverOpts func(v *apptoken.Verifier) []grpc.ServerOption
 }
 
 // start runs a server with the interceptors built from s.
 func start(t testing.TB, s setup) *server {
 	t.Helper()
 	srv := &server{lis: bufconn.Listen(1 << 20)}
-	var v *apptoken.Verifier
-	if !s.nilVerifier {
-		v = newVerifier(t, srv, s.verifierOpts...)
-	}
-	opts := append([]grpc.ServerOption{
+	v := newVerifier(t, srv, s.verifierOpts...)
+	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(apptokengrpc.UnaryServerInterceptor(v, s.opts...)),
 		grpc.ChainStreamInterceptor(apptokengrpc.StreamServerInterceptor(v, s.opts...)),
-	}, s.serverOpts...)
+	}
+	if s.serverOpts != nil {
+		opts = s.serverOpts(v)
+	}
 	g := grpc.NewServer(opts...)
 	srv.register(g)
 	hs := health.NewServer()

@@ -6,18 +6,18 @@ import (
 	apptoken "github.com/apptoken-go/apptoken/core"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
 
-// errRejected is the default rejection: the same for a missing and a wrong
-// token, made once so that rejecting allocates nothing.
+// errRejected is the default rejection: the same for every rejecting
+// decision, made once.
 var errRejected = status.Error(codes.Unauthenticated, apptoken.RejectionGRPCMessage)
 
-// Option configures an interceptor. Options are made by the With…
-// functions of this package; the interface is sealed. Everything that
-// decides whether a call is let through (tokens, exempt methods, the
-// legacy-sidecar option, keeping the token, the decision hook) is an option
-// of the [apptoken.Verifier], not of the interceptor.
+// Option configures the interceptors and [AuthFunc]. Options are made by
+// the With… functions of this package; the interface is sealed. What
+// decides whether a call is let through (tokens, exempt methods, keeping
+// the token, the decision hook) is an option of the [apptoken.Verifier].
 type Option interface {
 	apply(*config)
 }
@@ -26,13 +26,28 @@ type optionFunc func(*config)
 
 func (f optionFunc) apply(c *config) { f(c) }
 
-type config struct {
-	onReject func(ctx context.Context, fullMethod string, d apptoken.Decision) error
-	reader   reader
+// WithErrorHandler replaces the error a rejected call ends with, by default
+// status.Error(codes.Unauthenticated, apptoken.RejectionGRPCMessage).
+// fn is given the call's context, its full method name and the verifier's
+// decision (never the token); when it returns nil, the default error is
+// used, so a call is rejected whatever fn does. Keep the answer free of
+// what was expected, and keep to the rule written at
+// [apptoken.RejectionStatus]: never codes.OK, never codes.Unimplemented.
+// A nil fn restores the default.
+func WithErrorHandler(fn func(ctx context.Context, fullMethod string, d apptoken.Decision) error) Option {
+	return optionFunc(func(c *config) { c.onReject = fn })
 }
 
-func newConfig(opts []Option) *config {
-	c := &config{reader: reader{fast: incomingKey != nil}}
+type config struct {
+	v        *apptoken.Verifier
+	onReject func(ctx context.Context, fullMethod string, d apptoken.Decision) error
+}
+
+func newConfig(name string, v *apptoken.Verifier, opts []Option) *config {
+	if v == nil {
+		panic("apptokengrpc: " + name + ": nil *apptoken.Verifier; make one with apptoken.New")
+	}
+	c := &config{v: v}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(c)
@@ -41,76 +56,101 @@ func newConfig(opts []Option) *config {
 	return c
 }
 
-// WithErrorHandler replaces the error a rejected call ends with, which by
-// default is status.Error(codes.Unauthenticated,
-// apptoken.RejectionGRPCMessage) for every rejection. fn is given the
-// call's context, its full method name and the verifier's decision (never
-// the token). The call is rejected whatever fn returns: when it returns
-// nil, the default error is used.
-//
-// Keep the answer free of anything that tells a caller what was expected,
-// and keep it a status other than codes.OK and codes.Unimplemented: daprd
-// drops a pub/sub message answered with Unimplemented, and retries on
-// Unauthenticated.
-func WithErrorHandler(fn func(ctx context.Context, fullMethod string, d apptoken.Decision) error) Option {
-	return optionFunc(func(c *config) { c.onReject = fn })
+// check decides the call to fullMethod whose context is ctx. It returns
+// the error the call must end with, or the context the handler must get
+// and whether that is a new one, made to hide the token.
+func (c *config) check(ctx context.Context, fullMethod string) (context.Context, bool, error) {
+	values := metadata.ValueFromIncomingContext(ctx, apptoken.HeaderName)
+	d := c.v.VerifyGRPC(fullMethod, values)
+	if !d.Allowed() {
+		if c.onReject != nil {
+			if err := c.onReject(ctx, fullMethod, d); err != nil {
+				return nil, false, err
+			}
+		}
+		return nil, false, errRejected
+	}
+	if values == nil || !c.v.HidesToken() {
+		return ctx, false, nil
+	}
+	md, _ := metadata.FromIncomingContext(ctx) // a copy, keys in lower case
+	delete(md, apptoken.HeaderName)
+	return metadata.NewIncomingContext(ctx, md), true, nil
 }
 
 // UnaryServerInterceptor returns an interceptor that lets a unary call
-// through when v allows it: an exempt method (see
-// [apptoken.WithGRPCExemptions]) or a call whose dapr-api-token metadata
-// holds an accepted token in any of its values. Otherwise the call ends
-// with codes.Unauthenticated before the handler runs. Unless
-// v.KeepHeader(), the handler's context holds the incoming metadata
-// without the dapr-api-token key. A nil v rejects every call.
+// through when v allows it (an exempt method, or a dapr-api-token value
+// that is an accepted token) and otherwise ends it with
+// codes.Unauthenticated before the handler runs. The handler's context
+// holds the incoming metadata without dapr-api-token unless
+// [apptoken.WithKeepHeader] was given. It panics if v is nil.
 func UnaryServerInterceptor(v *apptoken.Verifier, opts ...Option) grpc.UnaryServerInterceptor {
-	c := newConfig(opts)
+	c := newConfig("UnaryServerInterceptor", v, opts)
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		fullMethod := ""
-		if info != nil {
-			fullMethod = info.FullMethod
-		}
-		md, vals, found := c.reader.values(ctx)
-		d := v.VerifyGRPC(fullMethod, vals)
-		if !d.Allowed() {
-			return nil, c.reject(ctx, fullMethod, d)
-		}
-		if found && !v.KeepHeader() {
-			ctx = c.reader.strip(ctx, md)
+		ctx, _, err := c.check(ctx, info.FullMethod)
+		if err != nil {
+			return nil, err
 		}
 		return handler(ctx, req)
 	}
 }
 
 // StreamServerInterceptor is [UnaryServerInterceptor] for streaming calls,
-// including those served by a grpc.UnknownServiceHandler (a proxy). The
-// handler's stream answers Context() without the dapr-api-token key,
-// unless v.KeepHeader().
+// and for the calls a grpc.UnknownServiceHandler serves (see
+// [UnknownServiceHandler]). The handler's stream answers Context() without
+// the token.
 func StreamServerInterceptor(v *apptoken.Verifier, opts ...Option) grpc.StreamServerInterceptor {
-	c := newConfig(opts)
+	c := newConfig("StreamServerInterceptor", v, opts)
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		fullMethod := ""
-		if info != nil {
-			fullMethod = info.FullMethod
+		ctx, hidden, err := c.check(ss.Context(), info.FullMethod)
+		if err != nil {
+			return err
 		}
-		ctx := ss.Context()
-		md, vals, found := c.reader.values(ctx)
-		d := v.VerifyGRPC(fullMethod, vals)
-		if !d.Allowed() {
-			return c.reject(ctx, fullMethod, d)
-		}
-		if found && !v.KeepHeader() {
-			ss = c.reader.stripStream(ss, ctx, md)
+		if hidden {
+			ss = &serverStream{ServerStream: ss, ctx: ctx}
 		}
 		return handler(srv, ss)
 	}
 }
 
-func (c *config) reject(ctx context.Context, fullMethod string, d apptoken.Decision) error {
-	if c.onReject != nil {
-		if err := c.onReject(ctx, fullMethod, d); err != nil {
-			return err
-		}
+// serverStream is a grpc.ServerStream with another context.
+type serverStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (s *serverStream) Context() context.Context { return s.ctx }
+
+// AuthFunc returns the check of the interceptors as a function of the
+// shape of go-grpc-middleware v2's auth.AuthFunc, for its
+// auth.UnaryServerInterceptor and auth.StreamServerInterceptor (and so
+// behind its selector interceptor). The method is taken from
+// grpc.Method(ctx); exemptions, token values, errors and [Option]s are
+// those of the interceptors, and the context it returns holds the
+// incoming metadata without dapr-api-token unless
+// [apptoken.WithKeepHeader] was given. A service implementing
+// auth.ServiceAuthFuncOverride replaces it, and the token check with it.
+// It panics if v is nil.
+func AuthFunc(v *apptoken.Verifier, opts ...Option) func(ctx context.Context) (context.Context, error) {
+	c := newConfig("AuthFunc", v, opts)
+	return func(ctx context.Context) (context.Context, error) {
+		method, _ := grpc.Method(ctx) // "" when unknown: never exempt
+		ctx, _, err := c.check(ctx, method)
+		return ctx, err
 	}
-	return errRejected
+}
+
+// UnknownServiceHandler answers every call with codes.Unimplemented. Give
+// it to grpc.UnknownServiceHandler together with [StreamServerInterceptor]
+// (or the auth interceptor with [AuthFunc]): grpc then runs the stream
+// interceptors for calls to services and methods it does not know, so a
+// caller without a valid token gets codes.Unauthenticated for every
+// method, known or not, and cannot list the server's API by trying names.
+// Without it, grpc answers such calls Unimplemented, naming the service or
+// method, before any interceptor runs. (A name that is not of the form
+// /service/method is still answered so by grpc itself; that answer only
+// repeats what the caller sent.)
+func UnknownServiceHandler(_ any, ss grpc.ServerStream) error {
+	method, _ := grpc.MethodFromServerStream(ss)
+	return status.Errorf(codes.Unimplemented, "unknown method %s", method)
 }
