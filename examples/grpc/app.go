@@ -35,13 +35,17 @@ type app struct {
 
 // newServer returns the app's gRPC server: the Dapr callbacks, the
 // standard health service and the app's own Orders service, every call
-// checked by the apptoken interceptors built on v. The health server is
-// returned so that shutting down can mark it NOT_SERVING.
+// checked by the apptoken interceptors built on v. Calls to methods it
+// does not serve go through the stream interceptor to
+// apptokengrpc.UnknownServiceHandler, so that a caller without the token
+// cannot tell them from the others. The health server is returned so that
+// shutting down can mark it NOT_SERVING.
 func newServer(v *apptoken.Verifier, a *app) (*grpc.Server, *health.Server) {
 	srv := grpc.NewServer(
 		grpc.ForceServerCodecV2(newCodec()),
 		grpc.ChainUnaryInterceptor(apptokengrpc.UnaryServerInterceptor(v)),
 		grpc.ChainStreamInterceptor(apptokengrpc.StreamServerInterceptor(v)),
+		grpc.UnknownServiceHandler(apptokengrpc.UnknownServiceHandler),
 	)
 	srv.RegisterService(&grpc.ServiceDesc{
 		ServiceName: appCallbackService,

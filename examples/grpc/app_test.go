@@ -207,6 +207,30 @@ func TestWithToken(t *testing.T) {
 	}
 }
 
+// TestUnknownMethods: a method the app does not serve, of a service it
+// does not have or of one it has, answers Unauthenticated without the
+// token, as every protected method does, and Unimplemented with it.
+func TestUnknownMethods(t *testing.T) {
+	conn, _, logs := startInProcess(t)
+	for _, m := range []string{"/orders.v1.Admin/Export", "/" + appCallbackService + "/OnSecret", "/" + ordersService + "/Delete"} {
+		for _, tokens := range [][]string{nil, {"wrong"}, {callerToken}} {
+			err := call(t, conn, m, tokens, &emptyMsg{}, &emptyMsg{})
+			if st, _ := status.FromError(err); st.Code() != codes.Unauthenticated || strings.Contains(st.Message(), m) {
+				t.Errorf("%s with %d token values: %v, want Unauthenticated, not naming the method", m, len(tokens), err)
+			}
+		}
+		if err := call(t, conn, m, []string{testToken}, &emptyMsg{}, &emptyMsg{}); status.Code(err) != codes.Unimplemented {
+			t.Errorf("%s with the token: %v, want Unimplemented", m, err)
+		}
+		if err := call(t, conn, m, []string{callerToken, testToken}, &emptyMsg{}, &emptyMsg{}); status.Code(err) != codes.Unimplemented {
+			t.Errorf("%s with two values, the second right: %v, want Unimplemented", m, err)
+		}
+	}
+	if out := logs.String(); !strings.Contains(out, "method=/orders.v1.Admin/Export reason=missing") {
+		t.Errorf("the rejection of an unknown method is not logged:\n%s", out)
+	}
+}
+
 // TestTopicEventAnswersSuccess decodes OnTopicEvent's answer into a fresh
 // message: SUCCESS is status 0, which proto3 leaves off the wire.
 func TestTopicEventAnswersSuccess(t *testing.T) {
@@ -287,6 +311,9 @@ func TestRun(t *testing.T) {
 			}
 			if err := call(t, conn, mOnInvoke, nil, &invokeRequest{}, &invokeResponse{}); status.Code(err) != codes.Unauthenticated {
 				t.Errorf("OnInvoke without token: %v", err)
+			}
+			if err := call(t, conn, "/orders.v1.Admin/Export", nil, &emptyMsg{}, &emptyMsg{}); status.Code(err) != codes.Unauthenticated {
+				t.Errorf("an unknown method without token: %v", err)
 			}
 
 			cancel()

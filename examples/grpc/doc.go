@@ -35,7 +35,10 @@
 //
 // HealthCheck, ListTopicSubscriptions, ListInputBindings and
 // grpc.health.v1 Check and Watch answer without a token: daprd calls the
-// first three without one in every version. Everything else needs it.
+// first three without one in every version. Everything else needs it,
+// methods the app does not serve included: without the token they answer
+// Unauthenticated like the others, with it Unimplemented, so that callers
+// going around the sidecar cannot find out which methods exist.
 //
 // # Sidecars older than v1.15.13 / v1.16.2
 //

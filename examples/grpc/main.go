@@ -149,7 +149,7 @@ func run(ctx context.Context, args []string, out io.Writer, ready func(net.Addr)
 func logRejections(log *slog.Logger) func(apptoken.Decision, string, string) {
 	return func(d apptoken.Decision, _, fullMethod string) {
 		if !d.Allowed() {
-			log.Warn("call rejected", "method", fullMethod, "reason", d.Reason.String())
+			log.Warn("call rejected", "method", fullMethod, "reason", d.String())
 		}
 	}
 }
