@@ -11,6 +11,7 @@ export GOBIN := $(BIN)
 GOLANGCI_LINT_VERSION := v2.15.0
 GOVULNCHECK_VERSION   := v1.9.0
 BENCHSTAT_VERSION     := v0.0.0-20260908200009-22c9c6c9d4da
+APIDIFF_VERSION       := v0.0.0-20261113113407-e3970619a1a4
 
 .PHONY: help
 help: ## list the targets
@@ -81,3 +82,14 @@ daprd: ## build (or take from the cache) the pinned daprd versions
 .PHONY: e2e
 e2e: daprd ## end-to-end suite: the examples behind real daprd v1.14.4 and v1.18.0
 	bash scripts/e2e.sh
+
+.PHONY: release
+release: ## VERSION=v0.x.y: set it in every go.mod, commit, report API changes, tag every module (pushes nothing)
+	@[ -n "$(VERSION)" ] || { echo "usage: make release VERSION=v0.x.y" >&2; exit 2; }
+	@go version -m $(BIN)/apidiff 2>/dev/null | grep -q 'golang.org/x/exp[[:space:]]*$(APIDIFF_VERSION)' || \
+		GOWORK=off go install golang.org/x/exp/cmd/apidiff@$(APIDIFF_VERSION)
+	go run ./tools/cmd/release prepare $(VERSION)
+
+.PHONY: release-check
+release-check: ## go get every module at the release version from an on-disk proxy, as a user; README's Go snippets must compile
+	go run ./tools/cmd/release check

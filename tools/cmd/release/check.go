@@ -1,0 +1,249 @@
+package main
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/module"
+	"golang.org/x/mod/zip"
+)
+
+// user holds the scratch module's program: main.go, and one file per
+// published adapter (named after its folder, adapters/gin -> gin.go.txt)
+// with the check of that adapter. The files end in .txt so that they are
+// compiled only in the scratch module, against the released modules.
+//
+//go:embed user
+var user embed.FS
+
+// check is make release-check.
+func check(root string) error {
+	version, err := readVersion(root)
+	if err != nil {
+		return err
+	}
+	mods, err := modules(root)
+	if err != nil {
+		return err
+	}
+	var published []mod
+	for _, m := range mods {
+		if m.published() {
+			published = append(published, m)
+		}
+	}
+	if out, _ := git(root, "status", "--porcelain", "--", "."); out != "" {
+		fmt.Printf("release-check: note: modules are zipped from the last commit; uncommitted changes are not checked:\n%s\n", out)
+	}
+	tmp, err := os.MkdirTemp("", "apptoken-release-check-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+
+	proxy := filepath.Join(tmp, "proxy")
+	for _, m := range published {
+		if err := addToProxy(root, proxy, m, version); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("release-check: on-disk proxy with %d modules at %s\n", len(published), version)
+
+	env, err := userEnv(proxy)
+	if err != nil {
+		return err
+	}
+	if err := forgetCached(); err != nil {
+		return err
+	}
+	scratch := filepath.Join(tmp, "user")
+	if err := writeScratch(scratch, published); err != nil {
+		return err
+	}
+	for _, m := range published {
+		if err := goIn(scratch, env, "get", m.Path+"@"+version); err != nil {
+			return fmt.Errorf("a user cannot go get %s@%s: %w", m.Path, version, err)
+		}
+		fmt.Printf("release-check: go get %s@%s: ok\n", m.Path, version)
+	}
+	snippets, err := readmeSnippets(filepath.Join(root, "README.md"))
+	if err != nil {
+		return err
+	}
+	for i, s := range snippets {
+		dir := filepath.Join(scratch, "readme", fmt.Sprintf("snippet%02d", i+1))
+		src, err := harness(s)
+		if err != nil {
+			return fmt.Errorf("README.md:%d: %w", s.Line, err)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "main.go"), src, 0o644); err != nil {
+			return err
+		}
+	}
+	if err := goIn(scratch, env, "mod", "tidy"); err != nil {
+		return err
+	}
+	for i, s := range snippets {
+		if err := goIn(scratch, env, "build", "-o", os.DevNull, fmt.Sprintf("./readme/snippet%02d", i+1)); err != nil {
+			return fmt.Errorf("the Go snippet at README.md:%d does not compile against the released modules: %w", s.Line, err)
+		}
+	}
+	fmt.Printf("release-check: %d Go snippets of README.md compile\n", len(snippets))
+
+	cmd := exec.Command("go", "run", ".")
+	cmd.Dir, cmd.Env = scratch, env
+	out, err := cmd.CombinedOutput()
+	fmt.Print(string(out))
+	if err != nil {
+		return fmt.Errorf("the program built against the released modules failed: %w", err)
+	}
+	fmt.Printf("release-check: every published module at %s installs and works as a user gets it\n", version)
+	return nil
+}
+
+// addToProxy writes m at version to the on-disk module proxy dir, in the
+// layout the Go command reads with GOPROXY=file://dir: the module zipped
+// from the last commit by golang.org/x/mod/zip, which leaves out what the
+// Go command leaves out (nested modules, vendor folders, files git does not
+// track), its go.mod, its .info and the version list.
+func addToProxy(root, proxy string, m mod, version string) error {
+	esc, err := module.EscapePath(m.Path)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(proxy, filepath.FromSlash(esc), "@v")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	mv := module.Version{Path: m.Path, Version: version}
+	var zipped bytes.Buffer
+	if err := zip.CreateFromVCS(&zipped, mv, root, "HEAD", m.Dir); err != nil {
+		return fmt.Errorf("zip %s: %w", m.Dir, err)
+	}
+	gomod, err := git(root, "show", "HEAD:"+m.Dir+"/go.mod")
+	if err != nil {
+		return err
+	}
+	info, _ := json.Marshal(struct {
+		Version string
+		Time    time.Time
+	}{version, time.Now().UTC().Truncate(time.Second)})
+	for name, data := range map[string][]byte{
+		version + ".zip":  zipped.Bytes(),
+		version + ".mod":  []byte(gomod + "\n"),
+		version + ".info": info,
+		"list":            []byte(version + "\n"),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// userEnv is the environment of a user outside the workspace: the on-disk
+// proxy first, then the usual one for third-party modules; no checksum
+// database for the repository's modules, which no public one knows yet.
+func userEnv(proxy string) ([]string, error) {
+	out, err := exec.Command("go", "env", "GOPROXY").Output()
+	if err != nil {
+		return nil, err
+	}
+	upstream := strings.TrimSpace(string(out))
+	env := []string{}
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "GOWORK", "GOPROXY", "GONOSUMDB", "GOFLAGS", "GOPRIVATE", "GONOPROXY":
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env,
+		"GOWORK=off",
+		"GOFLAGS=-mod=mod",
+		"GOPROXY=file://"+filepath.ToSlash(proxy)+","+upstream,
+		"GONOSUMDB="+strings.TrimSuffix(prefix, "/"),
+	), nil
+}
+
+// forgetCached removes the repository's modules from the module cache.
+// The cache is keyed by path and version only: a zip cached from an
+// earlier tree at the same version would otherwise answer instead of the
+// one just made.
+func forgetCached() error {
+	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	if err != nil {
+		return err
+	}
+	cache := strings.TrimSpace(string(out))
+	owner := strings.TrimSuffix(prefix, "apptoken/") // github.com/apptoken-go/
+	for _, dir := range []string{
+		filepath.Join(cache, filepath.FromSlash(owner)),
+		filepath.Join(cache, "cache", "download", filepath.FromSlash(owner)),
+	} {
+		// The module cache is read-only; make it writable to remove it.
+		_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				_ = os.Chmod(p, 0o755)
+			}
+			return nil
+		})
+		if err := os.RemoveAll(dir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeScratch writes the scratch module: its go.mod, main.go and the
+// check file of every published adapter.
+func writeScratch(dir string, published []mod) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	files := map[string][]byte{"go.mod": []byte("module example.com/apptoken-user\n\ngo 1.26\n")}
+	main, err := user.ReadFile("user/main.go.txt")
+	if err != nil {
+		return err
+	}
+	files["main.go"] = main
+	for _, m := range published {
+		name, ok := strings.CutPrefix(m.Dir, "adapters/")
+		if !ok {
+			continue
+		}
+		src, err := user.ReadFile("user/" + name + ".go.txt")
+		if err != nil {
+			return fmt.Errorf("no release check for %s: write tools/cmd/release/user/%s.go.txt", m.Dir, name)
+		}
+		files[name+".go"] = src
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// goIn runs the go command in dir with env, its output shown on failure.
+func goIn(dir string, env []string, args ...string) error {
+	cmd := exec.Command("go", args...)
+	cmd.Dir, cmd.Env = dir, env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
+	}
+	return nil
+}
