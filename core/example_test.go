@@ -117,7 +117,7 @@ func ExampleVerifier_Admit() {
 		fmt.Fprintf(w, "token header seen by the handler: %q", r.Header.Get(apptoken.HeaderName))
 	}))
 	for _, tok := range []string{"s3cr3t", "wrong"} {
-		req := httptest.NewRequest("POST", "/orders", nil)
+		req := httptest.NewRequest(http.MethodPost, "/orders", nil)
 		req.Header.Set(apptoken.HeaderName, tok)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)

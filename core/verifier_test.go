@@ -2,6 +2,7 @@ package apptoken_test
 
 import (
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -127,7 +128,7 @@ func TestNilVerifierRejects(t *testing.T) {
 	for _, d := range []apptoken.Decision{
 		v.Verify("GET", "/healthz", []string{token}),
 		v.VerifyGRPC(healthCheck, []string{token}),
-		v.Admit(httptest.NewRequest("GET", "/healthz", nil)),
+		v.Admit(httptest.NewRequest(http.MethodGet, "/healthz", nil)),
 	} {
 		if d != apptoken.Mismatch {
 			t.Errorf("nil verifier decided %v", d)
@@ -291,7 +292,7 @@ func TestAdmit(t *testing.T) {
 		{hide, "/%68ealthz", "", apptoken.Missing, false},
 		{hide, "/healthz?x=1", "", apptoken.Exempt, false},
 	} {
-		r := httptest.NewRequest("GET", c.target, nil)
+		r := httptest.NewRequest(http.MethodGet, c.target, nil)
 		if c.value != "" {
 			r.Header.Set(apptoken.HeaderName, c.value)
 		}

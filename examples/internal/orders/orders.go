@@ -154,8 +154,8 @@ func ServeHTTP(log *slog.Logger, framework string, v *apptoken.Verifier, stats *
 		// Otherwise net/http answers "OPTIONS *" itself, 200 before any
 		// middleware (see the core package's documentation).
 		DisableGeneralOptionsHandler: true,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ReadHeaderTimeout:            10 * time.Second,
+		ErrorLog:                     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	ctx, stop := SignalContext()
 	defer stop()

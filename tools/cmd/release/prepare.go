@@ -132,7 +132,7 @@ func reportAPI(root string, m mod, version string) error {
 		}
 		out, err := exec.Command(apidiff, oldData, newData).CombinedOutput()
 		if err != nil {
-			return fmt.Errorf("apidiff %s: %v\n%s", pkg, err, out)
+			return fmt.Errorf("apidiff %s: %w\n%s", pkg, err, out)
 		}
 		report := strings.TrimSpace(string(out))
 		if report == "" {

@@ -106,7 +106,7 @@ func harness(s snippet) ([]byte, error) {
 	for _, spec := range imports {
 		f, err := parser.ParseFile(token.NewFileSet(), "", "package p\nimport "+spec, parser.ImportsOnly)
 		if err != nil || len(f.Imports) != 1 {
-			return nil, fmt.Errorf("import line %q: %v", spec, err)
+			return nil, fmt.Errorf("import line %q: %w", spec, err)
 		}
 		path, _ := strconv.Unquote(f.Imports[0].Path.Value)
 		own[path] = true
@@ -167,7 +167,11 @@ func declaredNames(code string) ([]string, error) {
 			names = append(names, id.Name)
 		}
 	}
-	for _, st := range f.Decls[0].(*ast.FuncDecl).Body.List {
+	fn, ok := f.Decls[0].(*ast.FuncDecl)
+	if !ok {
+		return nil, fmt.Errorf("the snippet is not Go statements")
+	}
+	for _, st := range fn.Body.List {
 		switch st := st.(type) {
 		case *ast.AssignStmt:
 			if st.Tok == token.DEFINE {
@@ -180,8 +184,10 @@ func declaredNames(code string) ([]string, error) {
 		case *ast.DeclStmt:
 			if g, ok := st.Decl.(*ast.GenDecl); ok && g.Tok == token.VAR {
 				for _, spec := range g.Specs {
-					for _, id := range spec.(*ast.ValueSpec).Names {
-						add(id)
+					if vs, ok := spec.(*ast.ValueSpec); ok {
+						for _, id := range vs.Names {
+							add(id)
+						}
 					}
 				}
 			}
