@@ -49,8 +49,8 @@ const ExpiryWarning = 7 * 24 * time.Hour
 // Event reports something that happened outside the request path. It
 // never carries a token, nor any part of one.
 //
-// Events go to the hook of [WithEventHook] (by default, a log line), one at
-// a time: first from New, before it returns, then from the reloader
+// Events are logged (see [WithEventLog]) and go to the hooks of
+// [WithEventHook], one at a time: first from New, before it returns, then from the reloader
 // goroutine, which waits for the hook; a hook must therefore be quick and
 // must not call Close.
 //
@@ -71,27 +71,44 @@ type Event struct {
 	Expiry time.Time
 }
 
-// logEvent is the default event hook: a line through slog's default logger.
-func logEvent(e Event) {
+// eventLogger returns what gives the logger of events: the one of
+// WithEventLog, nil for none, else slog's default as it is at each event.
+func eventLogger(c config) func() *slog.Logger {
+	switch {
+	case !c.ownEventLog:
+		return slog.Default
+	case c.eventLog == nil:
+		return nil
+	}
+	l := c.eventLog
+	return func() *slog.Logger { return l }
+}
+
+// logEvent writes e as one line to l.
+func logEvent(l *slog.Logger, e Event) {
 	ctx := context.Background()
 	switch e.Kind {
 	case EventReloaded:
-		slog.LogAttrs(ctx, slog.LevelInfo, "apptoken: accepted tokens reloaded", slog.Int("tokens", e.Tokens))
+		l.LogAttrs(ctx, slog.LevelInfo, "apptoken: accepted tokens reloaded", slog.Int("tokens", e.Tokens))
 	case EventReloadFailed:
-		slog.LogAttrs(ctx, slog.LevelError, "apptoken: reload failed; keeping the previous tokens",
+		l.LogAttrs(ctx, slog.LevelError, "apptoken: reload failed; keeping the previous tokens",
 			slog.Int("tokens", e.Tokens), slog.String("error", e.Err.Error()))
 	case EventTokenExpiring:
-		slog.LogAttrs(ctx, slog.LevelWarn, "apptoken: a configured token expires soon",
+		l.LogAttrs(ctx, slog.LevelWarn, "apptoken: a configured token expires soon",
 			slog.Int("token", e.Token), slog.Time("expiry", e.Expiry))
 	case EventTokenExpired:
-		slog.LogAttrs(ctx, slog.LevelWarn, "apptoken: a configured token has expired",
+		l.LogAttrs(ctx, slog.LevelWarn, "apptoken: a configured token has expired",
 			slog.Int("token", e.Token), slog.Time("expiry", e.Expiry))
 	}
 }
 
+// emit logs e and passes it to the event hooks.
 func (v *Verifier) emit(e Event) {
-	if v.onEvent != nil {
-		v.onEvent(e)
+	if v.eventLog != nil {
+		logEvent(v.eventLog(), e)
+	}
+	for _, hook := range v.onEvent {
+		hook(e)
 	}
 }
 

@@ -69,7 +69,7 @@ func TestExpiryWatch(t *testing.T) {
 	t0 := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	now := t0
 	var events []Event
-	v := &Verifier{now: func() time.Time { return now }, onEvent: func(e Event) { events = append(events, e) }}
+	v := &Verifier{now: func() time.Time { return now }, onEvent: []func(Event){func(e Event) { events = append(events, e) }}}
 	take := func() []Event { e := events; events = nil; return e }
 
 	farExp := t0.Add(ExpiryWarning + 24*time.Hour)

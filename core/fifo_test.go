@@ -23,7 +23,7 @@ func TestFileSourceRefusesFIFO(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() {
-		v, err := apptoken.New(apptoken.WithSource(apptoken.File(fifo)), apptoken.WithEventHook(nil))
+		v, err := apptoken.New(apptoken.WithSource(apptoken.File(fifo)), apptoken.WithEventLog(nil))
 		if err == nil {
 			_ = v.Close()
 		}

@@ -127,7 +127,7 @@ func FuzzVerify(f *testing.F) {
 			valid = valid && ok
 			normalised = append(normalised, nt)
 		}
-		v, err := apptoken.New(apptoken.WithTokens(configured...), apptoken.WithEventHook(nil))
+		v, err := apptoken.New(apptoken.WithTokens(configured...), apptoken.WithEventLog(nil))
 		if (err == nil) != valid {
 			t.Fatalf("New with tokens %q: error %v, but the rules say valid = %v", configured, err, valid)
 		}
@@ -219,7 +219,7 @@ func FuzzTokenSources(f *testing.F) {
 
 		check := func(name string, want []string, ok bool, sources ...apptoken.Source) {
 			t.Helper()
-			v, err := apptoken.New(apptoken.WithSource(sources...), apptoken.WithEventHook(nil))
+			v, err := apptoken.New(apptoken.WithSource(sources...), apptoken.WithEventLog(nil))
 			if (err == nil) != ok {
 				t.Fatalf("%s: New error %v, but the rules say valid = %v", name, err, ok)
 			}
@@ -280,7 +280,7 @@ func FuzzExempt(f *testing.F) {
 		extra := apptoken.Exemption{Method: exMethod, Path: exPath}
 		exValid := validMethod.MatchString(exMethod) && validPath.MatchString(exPath)
 		exemptions := append(defaultExemptions(), extra)
-		v, err := apptoken.New(apptoken.WithTokens("a-token"), apptoken.WithEventHook(nil),
+		v, err := apptoken.New(apptoken.WithTokens("a-token"), apptoken.WithEventLog(nil),
 			apptoken.WithExemptions(extra))
 		if (err == nil) != exValid {
 			t.Fatalf("WithExemptions(%q %q): error %v, but the rules say valid = %v", exMethod, exPath, err, exValid)
@@ -289,7 +289,7 @@ func FuzzExempt(f *testing.F) {
 			if !errors.Is(err, apptoken.ErrInvalidOption) {
 				t.Fatalf("invalid exemption: %v is not ErrInvalidOption", err)
 			}
-			v, err = apptoken.New(apptoken.WithTokens("a-token"), apptoken.WithEventHook(nil))
+			v, err = apptoken.New(apptoken.WithTokens("a-token"), apptoken.WithEventLog(nil))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -343,7 +343,7 @@ func FuzzExempt(f *testing.F) {
 			t.Fatalf("VerifyGRPC(%q) = %v", path, d)
 		}
 		grpcValid := validFullMethod.MatchString(exPath)
-		g, err := apptoken.New(apptoken.WithTokens("a-token"), apptoken.WithEventHook(nil), apptoken.WithGRPCExemptions(exPath))
+		g, err := apptoken.New(apptoken.WithTokens("a-token"), apptoken.WithEventLog(nil), apptoken.WithGRPCExemptions(exPath))
 		if (err == nil) != grpcValid {
 			t.Fatalf("WithGRPCExemptions(%q): error %v, but the rules say valid = %v", exPath, err, grpcValid)
 		}

@@ -62,7 +62,7 @@ func TestJWTExpiryAtStart(t *testing.T) {
 	far := now.Add(apptoken.ExpiryWarning * 10)
 	tokens := append([]string{jwtExp(far), jwtExp(past), "opaque-token-Rt5Yw2Qz8Kp1", jwtExp(near)}, malformedJWTs()...)
 	log := &eventLog{}
-	v, err := apptoken.New(apptoken.WithTokens(tokens...), apptoken.WithEventHook(log.hook))
+	v, err := apptoken.New(apptoken.WithTokens(tokens...), apptoken.WithEventHook(log.hook), apptoken.WithEventLog(nil))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -2,6 +2,7 @@ package apptoken
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 )
@@ -24,8 +25,10 @@ type config struct {
 	noDefaults     bool
 	legacyGRPC     bool
 	keepHeader     bool
-	onDecision     func(Decision, string, string)
-	onEvent        func(Event)
+	onDecision     []func(Decision, string, string)
+	onEvent        []func(Event)
+	eventLog       *slog.Logger
+	ownEventLog    bool // WithEventLog was given; else slog.Default() at each event
 	reloadInterval time.Duration
 	now            func() time.Time
 	err            error
@@ -33,7 +36,6 @@ type config struct {
 
 func defaultConfig() config {
 	return config{
-		onEvent:        logEvent,
 		reloadInterval: DefaultReloadInterval,
 		now:            time.Now,
 	}
@@ -199,21 +201,32 @@ func WithKeepHeader() Option {
 // name); they may share memory with the framework's request and must not be
 // kept after hook returns. The hook runs on the request path, so it should
 // be quick and must be safe for concurrent use. It is never given a token.
+// Several hooks are called in the order given; a nil hook is ignored.
 func WithDecisionHook(hook func(d Decision, method, path string)) Option {
-	return optionFunc(func(c *config) { c.onDecision = hook })
+	return optionFunc(func(c *config) {
+		if hook != nil {
+			c.onDecision = append(c.onDecision, hook)
+		}
+	})
 }
 
-// WithEventHook replaces the default handling of life-cycle events (reloads,
-// failed reloads, tokens near or past their expiry), which is to log them
-// with log/slog's default logger. A nil hook discards them. Events never
-// carry a token.
+// WithEventHook calls hook with every life-cycle [Event] (reloads, failed
+// reloads, tokens near or past their expiry), besides logging it (see
+// [WithEventLog]). Several hooks are called in the order given; a nil hook
+// is ignored. Events never carry a token.
 func WithEventHook(hook func(Event)) Option {
 	return optionFunc(func(c *config) {
-		if hook == nil {
-			hook = func(Event) {}
+		if hook != nil {
+			c.onEvent = append(c.onEvent, hook)
 		}
-		c.onEvent = hook
 	})
+}
+
+// WithEventLog logs life-cycle events to l, by default log/slog's default
+// logger (as it is when the event happens). WithEventLog(nil) logs none;
+// the hooks of [WithEventHook] are still called.
+func WithEventLog(l *slog.Logger) Option {
+	return optionFunc(func(c *config) { c.eventLog, c.ownEventLog = l, true })
 }
 
 // WithReloadInterval sets how often sources that can change (a [File], or

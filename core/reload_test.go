@@ -85,7 +85,7 @@ func newFileVerifier(t *testing.T, path string, extra ...apptoken.Option) (*appt
 	v, err := apptoken.New(append([]apptoken.Option{
 		apptoken.WithSource(apptoken.File(path)),
 		apptoken.WithReloadInterval(testInterval),
-		apptoken.WithEventHook(log.hook),
+		apptoken.WithEventHook(log.hook), apptoken.WithEventLog(nil),
 	}, extra...)...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -524,7 +524,7 @@ func TestNewFileErrors(t *testing.T) {
 				t.Skip("running as root, which can read a file of mode 000; the directory case covers an unreadable path")
 			}
 			n0 := reloaderGoroutines()
-			v, err := apptoken.New(apptoken.WithSource(apptoken.File(c.path)), apptoken.WithEventHook(nil))
+			v, err := apptoken.New(apptoken.WithSource(apptoken.File(c.path)), apptoken.WithEventLog(nil))
 			if err == nil {
 				_ = v.Close()
 				t.Fatal("New succeeded")
@@ -558,7 +558,7 @@ func TestDefaultSourceFileReloads(t *testing.T) {
 	t.Setenv("APP_API_TOKEN", rotWrong)
 	t.Setenv("APP_API_TOKEN_FILE", path)
 	log := &eventLog{}
-	v, err := apptoken.New(apptoken.WithReloadInterval(testInterval), apptoken.WithEventHook(log.hook))
+	v, err := apptoken.New(apptoken.WithReloadInterval(testInterval), apptoken.WithEventHook(log.hook), apptoken.WithEventLog(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -708,7 +708,7 @@ func TestReloadConfirmsChanges(t *testing.T) {
 		// second read, and swaps it in: 3 reads, one reload.
 		src := &scriptedSource{answers: [][]string{{rotOld, rotValid}, full}}
 		log, reads := &eventLog{}, []int{}
-		v := mustNew(t, apptoken.WithSource(apptoken.Reloading(src)), apptoken.WithReloadInterval(testInterval), apptoken.WithEventHook(readsAtEvent(src, log, &reads)))
+		v := mustNew(t, apptoken.WithSource(apptoken.Reloading(src)), apptoken.WithReloadInterval(testInterval), apptoken.WithEventHook(readsAtEvent(src, log, &reads)), apptoken.WithEventLog(nil))
 		log.wait(t, apptoken.EventReloaded, 1)
 		if !accepts(v, rotNew) || accepts(v, rotOld) || len(reads) != 1 || reads[0] != 3 {
 			t.Errorf("change in force after %v reads, want 3", reads)
@@ -718,7 +718,7 @@ func TestReloadConfirmsChanges(t *testing.T) {
 		// The first reload reads half, then full, full: 4 reads, one reload.
 		src := &scriptedSource{answers: [][]string{{rotOld, rotValid}, half, full}}
 		log, reads := &eventLog{}, []int{}
-		v := mustNew(t, apptoken.WithSource(apptoken.Reloading(src)), apptoken.WithReloadInterval(testInterval), apptoken.WithEventHook(readsAtEvent(src, log, &reads)))
+		v := mustNew(t, apptoken.WithSource(apptoken.Reloading(src)), apptoken.WithReloadInterval(testInterval), apptoken.WithEventHook(readsAtEvent(src, log, &reads)), apptoken.WithEventLog(nil))
 		var rejected atomic.Int64
 		done := make(chan struct{})
 		go func() {
@@ -745,7 +745,7 @@ func TestReloadConfirmsChanges(t *testing.T) {
 		// A lasting failure is reported in the reload that first sees it.
 		src := &scriptedSource{answers: [][]string{full, nil}}
 		log, reads := &eventLog{}, []int{}
-		mustNew(t, apptoken.WithSource(apptoken.Reloading(src)), apptoken.WithReloadInterval(testInterval), apptoken.WithEventHook(readsAtEvent(src, log, &reads)))
+		mustNew(t, apptoken.WithSource(apptoken.Reloading(src)), apptoken.WithReloadInterval(testInterval), apptoken.WithEventHook(readsAtEvent(src, log, &reads)), apptoken.WithEventLog(nil))
 		log.wait(t, apptoken.EventReloadFailed, 1)
 		if len(reads) != 1 || reads[0] != 3 {
 			t.Errorf("failure reported after %v reads, want 3", reads)
@@ -754,7 +754,7 @@ func TestReloadConfirmsChanges(t *testing.T) {
 	t.Run("failure that passes", func(t *testing.T) {
 		src := &scriptedSource{answers: [][]string{full, nil, full}}
 		log := &eventLog{}
-		v := mustNew(t, apptoken.WithSource(apptoken.Reloading(src)), apptoken.WithReloadInterval(testInterval), apptoken.WithEventHook(log.hook))
+		v := mustNew(t, apptoken.WithSource(apptoken.Reloading(src)), apptoken.WithReloadInterval(testInterval), apptoken.WithEventHook(log.hook), apptoken.WithEventLog(nil))
 		eventually(t, time.Second, "reads", func() bool { return src.readCount() > 5 })
 		if len(log.all()) != 0 || !accepts(v, rotValid) {
 			t.Errorf("a failure seen once was reported: %v", log.all())
@@ -768,7 +768,7 @@ func TestReloadConfirmsChanges(t *testing.T) {
 		}
 		src := &scriptedSource{answers: answers}
 		log := &eventLog{}
-		v := mustNew(t, apptoken.WithSource(apptoken.Reloading(src)), apptoken.WithReloadInterval(testInterval), apptoken.WithEventHook(log.hook))
+		v := mustNew(t, apptoken.WithSource(apptoken.Reloading(src)), apptoken.WithReloadInterval(testInterval), apptoken.WithEventHook(log.hook), apptoken.WithEventLog(nil))
 		eventually(t, 2*time.Second, "reads", func() bool { return src.readCount() > 30 })
 		if len(log.all()) != 0 || !accepts(v, rotValid) || accepts(v, rotOld) {
 			t.Errorf("an unconfirmed reading acted on: %v", log.all())
@@ -815,7 +815,7 @@ func TestCloseStopsReloader(t *testing.T) {
 	n0 := reloaderGoroutines()
 	path := writeTokenFile(t, rotOld)
 	// An interval far longer than the test: Close must not wait for a tick.
-	v, err := apptoken.New(apptoken.WithSource(apptoken.File(path)), apptoken.WithReloadInterval(time.Hour), apptoken.WithEventHook(nil))
+	v, err := apptoken.New(apptoken.WithSource(apptoken.File(path)), apptoken.WithReloadInterval(time.Hour), apptoken.WithEventLog(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -880,7 +880,7 @@ func TestNoReloaderWithoutChangingSource(t *testing.T) {
 		"env":           apptoken.WithSource(apptoken.Env("APPTOKEN_TEST_ROTATION_ENV")),
 		"custom source": apptoken.WithSource(fixedSource{}),
 	} {
-		v, err := apptoken.New(opt, apptoken.WithReloadInterval(testInterval), apptoken.WithEventHook(nil))
+		v, err := apptoken.New(opt, apptoken.WithReloadInterval(testInterval), apptoken.WithEventLog(nil))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

@@ -267,7 +267,7 @@ type rig struct {
 func newRig(t *testing.T) *rig {
 	t.Helper()
 	// Three placeholder tokens give the set room for maxTimingTokens.
-	v, err := New(WithTokens("a", "b", "c"), WithEventHook(nil))
+	v, err := New(WithTokens("a", "b", "c"), WithEventLog(nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package apptoken
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"sync"
@@ -59,8 +60,9 @@ type Verifier struct {
 	exempt     []Exemption
 	grpcExempt []string
 	hideToken  bool
-	onDecision func(d Decision, method, path string)
-	onEvent    func(Event)
+	onDecision []func(d Decision, method, path string)
+	onEvent    []func(Event)
+	eventLog   func() *slog.Logger // nil: events are not logged
 
 	// sources are read in New. lists holds what each gave then: the
 	// reloader reads again only the sources marked live, and keeps the
@@ -115,6 +117,7 @@ func New(opts ...Option) (*Verifier, error) {
 		hideToken:      !c.keepHeader,
 		onDecision:     c.onDecision,
 		onEvent:        c.onEvent,
+		eventLog:       eventLogger(c),
 		sources:        c.sources,
 		lists:          make([][]string, len(c.sources)),
 		live:           make([]bool, len(c.sources)),
@@ -228,10 +231,10 @@ func (v *Verifier) Admit(r *http.Request) Decision {
 // requests; adapters for other request types apply it themselves.
 func (v *Verifier) HidesToken() bool { return v == nil || v.hideToken }
 
-// report passes d to the decision hook, if any, and returns it.
+// report passes d to the decision hooks, if any, and returns it.
 func (v *Verifier) report(d Decision, method, path string) Decision {
-	if v.onDecision != nil {
-		v.onDecision(d, method, path)
+	for _, hook := range v.onDecision {
+		hook(d, method, path)
 	}
 	return d
 }

@@ -1,7 +1,9 @@
 package apptoken_test
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -18,7 +20,7 @@ const (
 
 func mustNew(t testing.TB, opts ...apptoken.Option) *apptoken.Verifier {
 	t.Helper()
-	v, err := apptoken.New(append([]apptoken.Option{apptoken.WithEventHook(nil)}, opts...)...)
+	v, err := apptoken.New(append([]apptoken.Option{apptoken.WithEventLog(nil)}, opts...)...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -378,5 +380,43 @@ func TestDefaultSource(t *testing.T) {
 	t.Setenv("APP_API_TOKEN_FILE", " ")
 	if _, err := apptoken.New(); err == nil || !strings.Contains(err.Error(), "APP_API_TOKEN_FILE is set but empty") {
 		t.Errorf("blank APP_API_TOKEN_FILE: %v", err)
+	}
+}
+
+// TestHooksCompose: every decision hook and every event hook is called, in
+// the order given; events are logged to the logger of WithEventLog, and to
+// none with WithEventLog(nil), while the hooks still run.
+func TestHooksCompose(t *testing.T) {
+	var calls []string
+	var buf bytes.Buffer
+	v := mustNew(t, apptoken.WithTokens(token),
+		apptoken.WithDecisionHook(func(d apptoken.Decision, _, _ string) { calls = append(calls, "first "+d.String()) }),
+		apptoken.WithDecisionHook(nil),
+		apptoken.WithDecisionHook(func(d apptoken.Decision, _, _ string) { calls = append(calls, "second "+d.String()) }),
+	)
+	v.Verify(http.MethodPost, "/orders", []string{token})
+	if want := []string{"first accepted", "second accepted"}; !slices.Equal(calls, want) {
+		t.Errorf("decision hooks: %q, want %q", calls, want)
+	}
+
+	expired := "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjEwMDAwMDAwMDB9.c2ln" // exp in 2001
+	for _, c := range []struct {
+		name   string
+		log    *slog.Logger
+		logged bool
+	}{{"own logger", slog.New(slog.NewTextHandler(&buf, nil)), true}, {"no log", nil, false}} {
+		buf.Reset()
+		var kinds []apptoken.EventKind
+		hook := func(e apptoken.Event) { kinds = append(kinds, e.Kind) }
+		if _, err := apptoken.New(apptoken.WithTokens(expired), apptoken.WithEventLog(c.log),
+			apptoken.WithEventHook(hook), apptoken.WithEventHook(hook)); err != nil {
+			t.Fatal(err)
+		}
+		if want := []apptoken.EventKind{apptoken.EventTokenExpired, apptoken.EventTokenExpired}; !slices.Equal(kinds, want) {
+			t.Errorf("%s: event hooks saw %v, want %v", c.name, kinds, want)
+		}
+		if got := strings.Contains(buf.String(), "has expired"); got != c.logged {
+			t.Errorf("%s: logged %v, want %v: %q", c.name, got, c.logged, buf.String())
+		}
 	}
 }

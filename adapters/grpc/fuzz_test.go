@@ -26,7 +26,7 @@ import (
 // values, repeated to count, 0 to 5); tokenAt (the position the real token
 // replaces, if below count).
 func FuzzUnaryInterceptor(f *testing.F) {
-	v, err := apptoken.New(apptoken.WithTokens(token), apptoken.WithEventHook(nil))
+	v, err := apptoken.New(apptoken.WithTokens(token), apptoken.WithEventLog(nil))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -130,7 +130,7 @@ func newVerifier(t testing.TB, srv *server, opts ...apptoken.Option) *apptoken.V
 	t.Helper()
 	all := append([]apptoken.Option{
 		apptoken.WithTokens(token),
-		apptoken.WithEventHook(nil),
+		apptoken.WithEventLog(nil),
 		apptoken.WithDecisionHook(func(d apptoken.Decision, method, path string) {
 			srv.mu.Lock()
 			srv.decisions = append(srv.decisions, decision{d, method, path})

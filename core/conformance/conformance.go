@@ -248,7 +248,7 @@ var Shapes = []Shape{
 // when tb ends. It is what adapters' tests and benchmarks build on.
 func NewVerifier(tb testing.TB, token string, opts ...apptoken.Option) *apptoken.Verifier {
 	tb.Helper()
-	v, err := apptoken.New(append([]apptoken.Option{apptoken.WithTokens(token), apptoken.WithEventHook(nil)}, opts...)...)
+	v, err := apptoken.New(append([]apptoken.Option{apptoken.WithTokens(token), apptoken.WithEventLog(nil)}, opts...)...)
 	if err != nil {
 		tb.Fatalf("apptoken.New: %v", err)
 	}

@@ -85,7 +85,7 @@ func startInProcess(t *testing.T, opts ...apptoken.Option) (*grpc.ClientConn, *a
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	v, err := apptoken.New(append([]apptoken.Option{
 		apptoken.WithTokens(testToken),
-		apptoken.WithEventHook(nil),
+		apptoken.WithEventLog(nil),
 		apptoken.WithDecisionHook(logRejections(log)),
 	}, opts...)...)
 	if err != nil {
