@@ -1,0 +1,5 @@
+//go:build !race
+
+package apptokenfiberv3_test
+
+const raceEnabled = false
