@@ -19,7 +19,7 @@ import (
 )
 
 // frameworks are the example services, each a main package of this module.
-var frameworks = []string{"gin", "echo", "fiber", "chi"}
+var frameworks = []string{"gin", "echo", "fiber", "chi", "echov5", "fiberv3", "nethttp"}
 
 // binDir holds the binaries TestMain builds.
 var binDir string

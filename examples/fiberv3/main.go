@@ -1,0 +1,94 @@
+// Command fiberv3 is the "orders" example service on fiber v3, behind the
+// apptoken middleware. Run it from the repository root:
+//
+//	APP_API_TOKEN=$(openssl rand -base64 32) go run ./examples/fiberv3
+package main
+
+import (
+	"errors"
+	"net/http"
+
+	apptokenfiberv3 "github.com/apptoken-go/apptoken/adapters/fiberv3"
+	"github.com/apptoken-go/apptoken/examples/internal/orders"
+	"github.com/gofiber/fiber/v3"
+)
+
+func main() {
+	log := orders.Logger()
+	v := orders.MustVerifier(log)
+	var stats orders.Stats
+
+	app := fiber.New(fiber.Config{
+		// fasthttp answers 431 itself, before any handler, to requests
+		// whose head exceeds this (4096 bytes by default).
+		ReadBufferSize: 16 << 10,
+		BodyLimit:      orders.MaxBody,
+		// fiber's default answers a request fasthttp cannot parse with the
+		// parse error, which quotes the request's header values.
+		ErrorHandler: quietErrors,
+	})
+	// On "/*", first: every request is checked, routed or not, whatever
+	// its target (see the adapter's documentation).
+	app.Use("/*", apptokenfiberv3.Middleware(v))
+	// Refuse "Expect: 100-continue" requests without the token before
+	// fasthttp reads their body.
+	app.Server().ContinueHandler = apptokenfiberv3.ContinueHandler(v)
+
+	health := func(c fiber.Ctx) error { return sendJSON(c, http.StatusOK, orders.Healthy) }
+	app.Get(orders.HealthPath, health)
+	app.Head(orders.HealthPath, health)
+	app.Post(orders.OrdersPath, func(c fiber.Ctx) error {
+		body := c.Body()
+		if !orders.IsOrder(body) {
+			return sendJSON(c, http.StatusBadRequest, orders.NotJSON)
+		}
+		stats.Order()
+		// c.Body() belongs to fasthttp's request buffer: send a copy.
+		return sendJSON(c, http.StatusOK, append([]byte(nil), body...))
+	})
+	app.Get(orders.SubscribePath, func(c fiber.Ctx) error {
+		return sendJSON(c, http.StatusOK, orders.Subscriptions)
+	})
+	app.Post(orders.EventsPath, func(c fiber.Ctx) error {
+		stats.Event()
+		return sendJSON(c, http.StatusOK, orders.EventAck)
+	})
+	app.Get(orders.StatsPath, func(c fiber.Ctx) error {
+		return sendJSON(c, http.StatusOK, stats.JSON())
+	})
+
+	ln := orders.Listen(log, "fiberv3")
+	ctx, stop := orders.SignalContext()
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- app.Listener(ln, fiber.ListenConfig{DisableStartupMessage: true}) }()
+	select {
+	case err := <-errc:
+		orders.Fail(log, err)
+	case <-ctx.Done():
+	}
+	log.Info("stopping")
+	if err := app.ShutdownWithTimeout(orders.ShutdownTimeout); err != nil {
+		log.Error("shutdown", "error", err.Error())
+	}
+	_ = v.Close()
+	log.Info("stopped", "stats", string(stats.JSON()))
+}
+
+func sendJSON(c fiber.Ctx, status int, body []byte) error {
+	c.Status(status)
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(body)
+}
+
+// quietErrors answers fiber's errors with their status and its standard
+// text alone, never the error's message.
+func quietErrors(c fiber.Ctx, err error) error {
+	code := fiber.StatusInternalServerError
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		code = fe.Code
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
+	return c.Status(code).SendString(http.StatusText(code))
+}
