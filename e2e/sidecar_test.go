@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -23,10 +24,11 @@ var daprdVersions = []struct{ Version, Env string }{
 	{"v1.18.0", "DAPRD_1_18"},
 }
 
-// apps are the example apps under test. "grpc-legacy" is the gRPC example
-// with APPTOKEN_LEGACY_SIDECAR=1, the option for sidecars that send no token
+// apps are the example apps under test: every HTTP example, then the gRPC
+// one twice. "grpc-legacy" is the gRPC example with
+// APPTOKEN_LEGACY_SIDECAR=1, the option for sidecars that send no token
 // with pub/sub deliveries over gRPC.
-var apps = []string{"gin", "echo", "fiber", "chi", "grpc", "grpc-legacy"}
+var apps = append(slices.Clone(harness.HTTPApps), harness.GRPCApp, "grpc-legacy")
 
 // The calls of the results table, in the order it lists them.
 const (
@@ -145,7 +147,7 @@ func TestSidecar(t *testing.T) {
 // pair is one example app with the daprd in front of it.
 type pair struct {
 	version string // daprd version
-	app     string // gin, echo, fiber, chi, grpc, grpc-legacy
+	app     string // one of apps
 	proto   string // harness.ProtoHTTP or harness.ProtoGRPC
 	legacy  bool   // the app runs with APPTOKEN_LEGACY_SIDECAR=1
 	root    string

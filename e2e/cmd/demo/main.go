@@ -1,8 +1,9 @@
 // Command demo shows the library at work behind a real Dapr sidecar: it
-// starts one example app (gin unless DEMO_APP names echo, fiber or chi) and
-// a daprd in front of it, both on free loopback ports and sharing a freshly
-// generated token, makes calls through the sidecar (accepted) and around it
-// (rejected), prints what happened as a table, and stops both processes.
+// starts one example app (gin unless DEMO_APP names another HTTP example of
+// harness.HTTPApps) and a daprd in front of it, both on free loopback ports
+// and sharing a freshly generated token, makes calls through the sidecar
+// (accepted) and around it (rejected), prints what happened as a table, and
+// stops both processes.
 // It exits 0 only if every call did what the table expects.
 //
 // It needs the daprd binary in DAPRD; `make demo` (scripts/demo.sh) builds

@@ -33,13 +33,13 @@ func FindRoot() (string, error) {
 }
 
 // HTTPApps are the example apps served over HTTP, in the order tables list them.
-var HTTPApps = []string{"gin", "echo", "fiber", "chi"}
+var HTTPApps = []string{"gin", "echo", "fiber", "chi", "echov5", "fiberv3", "nethttp"}
 
 // GRPCApp is the example app served over gRPC.
 const GRPCApp = "grpc"
 
-// BuildExamples builds the named example apps ("gin", "echo", "fiber",
-// "chi", "grpc") into outDir with `go build` and returns the path of each
+// BuildExamples builds the named example apps (those of HTTPApps, and
+// GRPCApp) into outDir with `go build` and returns the path of each
 // binary by name. The HTTP examples live in the module at examples/, the gRPC
 // example in its own module at examples/grpc; the go command finds the
 // workspace (or, with GOWORK=off, each module's replace directives) itself.

@@ -100,7 +100,7 @@ func TestTableGroupsAgreeingApps(t *testing.T) {
 	got := r.Table([]string{"invoke", "direct"})
 	for _, want := range []string{
 		"| call | v1.18.0 http | v1.18.0 grpc |",
-		"http = gin, echo, fiber, chi; grpc = grpc.",
+		"http = " + strings.Join(HTTPApps, ", ") + "; grpc = grpc.",
 		"| invoke | 200 | 200 |",
 		"| direct | gin: 401; chi: UNEXPECTED: 200 | n/a |",
 	} {

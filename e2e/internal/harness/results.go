@@ -17,7 +17,7 @@ type Recorder struct {
 // Result is one observation.
 type Result struct {
 	Version string // daprd version, e.g. "v1.18.0"
-	App     string // "gin", "echo", "fiber", "chi", "grpc", "grpc-legacy"
+	App     string // an HTTP app of HTTPApps, "grpc" or "grpc-legacy"
 	Call    string // what was done, e.g. "invoke via daprd"
 	Outcome string // what happened, e.g. "200, counted"
 	OK      bool   // whether it was what the test expects
