@@ -12,6 +12,8 @@ type tokenSet struct {
 	lens   []int
 	// raw keeps the normalised tokens, to tell whether a reload changed anything.
 	raw []string
+	// status is what Verifier.Status returns while the set is in force.
+	status Status
 }
 
 func newTokenSet(tokens []string) *tokenSet {
@@ -19,6 +21,7 @@ func newTokenSet(tokens []string) *tokenSet {
 		padded: make([][MaxTokenLength]byte, len(tokens)),
 		lens:   make([]int, len(tokens)),
 		raw:    tokens,
+		status: statusOf(tokens),
 	}
 	for i, t := range tokens {
 		copy(s.padded[i][:], t)
