@@ -29,6 +29,9 @@ type config struct {
 	onEvent        []func(Event)
 	eventLog       *slog.Logger
 	ownEventLog    bool // WithEventLog was given; else slog.Default() at each event
+	rejectionLog   *slog.Logger
+	rejectLimit    int
+	rejectInterval time.Duration
 	reloadInterval time.Duration
 	now            func() time.Time
 	err            error
@@ -37,6 +40,8 @@ type config struct {
 func defaultConfig() config {
 	return config{
 		reloadInterval: DefaultReloadInterval,
+		rejectLimit:    rejectionLogLimit,
+		rejectInterval: rejectionLogInterval,
 		now:            time.Now,
 	}
 }

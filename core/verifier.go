@@ -63,6 +63,7 @@ type Verifier struct {
 	onDecision []func(d Decision, method, path string)
 	onEvent    []func(Event)
 	eventLog   func() *slog.Logger // nil: events are not logged
+	rejections *rejectionLog       // nil: rejections are not logged
 
 	// sources are read in New. lists holds what each gave then: the
 	// reloader reads again only the sources marked live, and keeps the
@@ -138,6 +139,9 @@ func New(opts ...Option) (*Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.rejectionLog != nil {
+		v.rejections = newRejectionLog(c.rejectionLog, c.rejectLimit, c.rejectInterval)
+	}
 	set := newTokenSet(all)
 	v.tokens.Store(set)
 	var w expiryWatch
@@ -151,12 +155,20 @@ func New(opts ...Option) (*Verifier, error) {
 }
 
 // Close stops the background reloader, if any, and waits for it to end. The
-// verifier keeps answering with the tokens it last loaded. Close is safe to
-// call more than once, from several goroutines, and on a verifier with
-// nothing to stop. It must not be called from the event hook, which runs on
-// the reloader. It always returns nil.
+// verifier keeps answering with the tokens it last loaded. With
+// [WithRejectionLog], Close also writes the summary of rejections not yet
+// logged and stops logging them. Close is safe to call more than once, from
+// several goroutines, and on a verifier with nothing to stop. It must not be
+// called from the event hook, which runs on the reloader. It always returns
+// nil.
 func (v *Verifier) Close() error {
-	if v == nil || v.stop == nil {
+	if v == nil {
+		return nil
+	}
+	if v.rejections != nil {
+		v.rejections.close()
+	}
+	if v.stop == nil {
 		return nil
 	}
 	v.closeOnce.Do(func() { close(v.stop) })
@@ -231,8 +243,12 @@ func (v *Verifier) Admit(r *http.Request) Decision {
 // requests; adapters for other request types apply it themselves.
 func (v *Verifier) HidesToken() bool { return v == nil || v.hideToken }
 
-// report passes d to the decision hooks, if any, and returns it.
+// report passes d to the rejection log and the decision hooks, if any, and
+// returns it.
 func (v *Verifier) report(d Decision, method, path string) Decision {
+	if !d.Allowed() && v.rejections != nil {
+		v.rejections.record(d, method, path)
+	}
 	for _, hook := range v.onDecision {
 		hook(d, method, path)
 	}
