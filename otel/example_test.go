@@ -1,0 +1,59 @@
+package apptokenotel_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+
+	apptoken "github.com/apptoken-go/apptoken/core"
+	apptokenotel "github.com/apptoken-go/apptoken/otel"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+)
+
+func ExampleNew() {
+	// In an application the meter provider has a real reader or exporter
+	// (Prometheus, OTLP), or is the global one set at start-up.
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+
+	m, err := apptokenotel.New(apptokenotel.WithMeterProvider(mp))
+	if err != nil {
+		log.Fatal(err)
+	}
+	v, err := apptoken.New(append(m.Options(), apptoken.WithTokens("s3cr3t-token-shared-with-daprd"))...)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer v.Close()
+	reg, err := m.Observe(v) // the gauges: tokens in force, time left before the earliest exp
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer func() { _ = reg.Unregister() }()
+
+	v.Verify("POST", "/orders", []string{"s3cr3t-token-shared-with-daprd"})
+	v.Verify("POST", "/orders", []string{"guess"})
+	v.Verify("POST", "/orders", nil)
+
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		log.Fatal(err)
+	}
+	for _, md := range rm.ScopeMetrics[0].Metrics {
+		switch data := md.Data.(type) {
+		case metricdata.Sum[int64]:
+			for _, p := range data.DataPoints {
+				d, _ := p.Attributes.Value("apptoken.decision")
+				fmt.Printf("%s{apptoken.decision=%s} %d\n", md.Name, d.AsString(), p.Value)
+			}
+		case metricdata.Gauge[int64]:
+			fmt.Printf("%s %d\n", md.Name, data.DataPoints[0].Value)
+		}
+	}
+	// Unordered output:
+	// apptoken.decisions{apptoken.decision=accepted} 1
+	// apptoken.decisions{apptoken.decision=mismatch} 1
+	// apptoken.decisions{apptoken.decision=missing} 1
+	// apptoken.token.count 1
+}
