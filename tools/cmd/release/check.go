@@ -18,8 +18,10 @@ import (
 
 // user holds the scratch module's program: main.go, and one file per
 // published adapter (named after its folder, adapters/gin -> gin.go.txt)
-// with the check of that adapter. The files end in .txt so that they are
-// compiled only in the scratch module, against the released modules.
+// with the check of that adapter. Another published module may have one too,
+// named after its folder (otel -> otel.go.txt). The files end in .txt so
+// that they are compiled only in the scratch module, against the released
+// modules.
 //
 //go:embed user
 var user embed.FS
@@ -207,8 +209,9 @@ func forgetCached() error {
 	return nil
 }
 
-// writeScratch writes the scratch module: its go.mod, main.go and the
-// check file of every published adapter.
+// writeScratch writes the scratch module: its go.mod, main.go, the check
+// file of every published adapter and those of other published modules
+// that have one.
 func writeScratch(dir string, published []mod) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -220,15 +223,14 @@ func writeScratch(dir string, published []mod) error {
 	}
 	files["main.go"] = main
 	for _, m := range published {
-		name, ok := strings.CutPrefix(m.Dir, "adapters/")
-		if !ok {
-			continue
-		}
+		name, adapter := strings.CutPrefix(m.Dir, "adapters/")
 		src, err := user.ReadFile("user/" + name + ".go.txt")
-		if err != nil {
+		switch {
+		case err == nil:
+			files[name+".go"] = src
+		case adapter:
 			return fmt.Errorf("no release check for %s: write tools/cmd/release/user/%s.go.txt", m.Dir, name)
 		}
-		files[name+".go"] = src
 	}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
