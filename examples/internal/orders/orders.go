@@ -54,13 +54,16 @@ func Logger() *slog.Logger {
 }
 
 // Addr is the address served: 127.0.0.1:$APP_PORT (default 3000).
-func Addr() (string, error) {
-	port := os.Getenv("APP_PORT")
+func Addr() (string, error) { return loopbackAddr("APP_PORT", DefaultPort) }
+
+// loopbackAddr is 127.0.0.1 and the port in the variable env, or def.
+func loopbackAddr(env, def string) (string, error) {
+	port := os.Getenv(env)
 	if port == "" {
-		port = DefaultPort
+		port = def
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		return "", fmt.Errorf("APP_PORT=%q is not a port number", port)
+		return "", fmt.Errorf("%s=%q is not a port number", env, port)
 	}
 	return net.JoinHostPort("127.0.0.1", port), nil
 }
@@ -75,29 +78,34 @@ func Fail(log *slog.Logger, err error) {
 // file named by APP_API_TOKEN_FILE (reloaded when it changes) if that is
 // set, else APP_API_TOKEN. When there is no valid token it exits with
 // status 1 and the library's message, which names the variable. Rejected
-// requests are logged with their method, path and reason, never a token.
+// requests are logged with their method, path and reason, never a token,
+// at most 10 a minute and then one line counting the rest
+// (apptoken.WithRejectionLog), so that a flood of bad requests cannot
+// flood the log.
+//
+// When METRICS_PORT is set, the verifier's metrics (apptokenotel) are
+// served in the Prometheus text format at
+// http://127.0.0.1:$METRICS_PORT/metrics, on a listener of their own that
+// lives as long as the process.
 func MustVerifier(log *slog.Logger) *apptoken.Verifier {
-	v, err := apptoken.New(apptoken.WithDecisionHook(logRejections(log)))
+	m, err := newMetrics()
 	if err != nil {
 		Fail(log, err)
 	}
-	return v
-}
-
-// maxLoggedPath bounds the path a log line quotes.
-const maxLoggedPath = 256
-
-func logRejections(log *slog.Logger) func(apptoken.Decision, string, string) {
-	return func(d apptoken.Decision, method, path string) {
-		if d.Allowed() {
-			return
-		}
-		if len(path) > maxLoggedPath {
-			path = path[:maxLoggedPath] + "..."
-		}
-		// slog copies nothing it is given past this call, as the hook requires.
-		log.Warn("request rejected", "method", method, "path", path, "decision", d.String())
+	opts := []apptoken.Option{apptoken.WithRejectionLog(log)}
+	if m != nil {
+		opts = append(opts, m.m.Options()...)
 	}
+	v, err := apptoken.New(opts...)
+	if err != nil {
+		Fail(log, err)
+	}
+	if m != nil {
+		if err := m.serve(log, v); err != nil {
+			Fail(log, err)
+		}
+	}
+	return v
 }
 
 // Stats counts the orders and the events received.
