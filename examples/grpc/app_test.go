@@ -86,7 +86,7 @@ func startInProcess(t *testing.T, opts ...apptoken.Option) (*grpc.ClientConn, *a
 	v, err := apptoken.New(append([]apptoken.Option{
 		apptoken.WithTokens(testToken),
 		apptoken.WithEventLog(nil),
-		apptoken.WithDecisionHook(logRejections(log)),
+		apptoken.WithRejectionLog(log),
 	}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
@@ -165,7 +165,8 @@ func TestWithoutToken(t *testing.T) {
 		t.Errorf("rejected calls were counted: %+v", s)
 	}
 	out := logs.String()
-	if !strings.Contains(out, "call rejected") || !strings.Contains(out, mOnTopicEvent) || !strings.Contains(out, "reason=mismatch") {
+	if !strings.Contains(out, `msg="apptoken: request rejected" method=POST path=`+mOnTopicEvent+" decision=missing") ||
+		!strings.Contains(out, `msg="apptoken: request rejected" method=POST path=`+mOnInvoke+" decision=mismatch") {
 		t.Errorf("rejections not logged:\n%s", out)
 	}
 	if strings.Contains(out, testToken) {
@@ -226,7 +227,7 @@ func TestUnknownMethods(t *testing.T) {
 			t.Errorf("%s with two values, the second right: %v, want Unimplemented", m, err)
 		}
 	}
-	if out := logs.String(); !strings.Contains(out, "method=/orders.v1.Admin/Export reason=missing") {
+	if out := logs.String(); !strings.Contains(out, "method=POST path=/orders.v1.Admin/Export decision=missing") {
 		t.Errorf("the rejection of an unknown method is not logged:\n%s", out)
 	}
 }
@@ -281,6 +282,7 @@ func TestRun(t *testing.T) {
 			unsetenv(t, "APP_API_TOKEN_FILE")
 			t.Setenv("APP_PORT", "0")
 			t.Setenv("APPTOKEN_LEGACY_SIDECAR", legacy)
+			unsetenv(t, "METRICS_PORT")
 
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
@@ -352,6 +354,7 @@ func TestRunFailsWithoutToken(t *testing.T) {
 func TestParseConfig(t *testing.T) {
 	unsetenv(t, "APP_PORT")
 	unsetenv(t, "APPTOKEN_LEGACY_SIDECAR")
+	unsetenv(t, "METRICS_PORT")
 	if c, err := parseConfig(nil, io.Discard); err != nil || c != (config{port: "50051"}) {
 		t.Errorf("defaults: %+v, %v", c, err)
 	}
@@ -378,5 +381,16 @@ func TestParseConfig(t *testing.T) {
 		if _, err := parseConfig(nil, io.Discard); err == nil || !strings.Contains(err.Error(), "APP_PORT") {
 			t.Errorf("APP_PORT=%s: %v", p, err)
 		}
+	}
+	t.Setenv("APP_PORT", "3000")
+	for _, p := range []string{"http", "-1", "65536"} {
+		t.Setenv("METRICS_PORT", p)
+		if _, err := parseConfig(nil, io.Discard); err == nil || !strings.Contains(err.Error(), "METRICS_PORT") {
+			t.Errorf("METRICS_PORT=%s: %v", p, err)
+		}
+	}
+	t.Setenv("METRICS_PORT", "9464")
+	if c, err := parseConfig(nil, io.Discard); err != nil || c.metricsPort != "9464" {
+		t.Errorf("METRICS_PORT=9464: %+v, %v", c, err)
 	}
 }

@@ -14,8 +14,12 @@
 // The token is read as apptoken.New reads it: from the file named by
 // APP_API_TOKEN_FILE (reloaded when it changes), else from APP_API_TOKEN.
 // Without one the app exits with an error naming the variable. It listens
-// on 127.0.0.1:$APP_PORT (default 50051), logs every rejected call (method
-// and reason, never a token), and stops gracefully on SIGINT or SIGTERM.
+// on 127.0.0.1:$APP_PORT (default 50051), logs rejected calls (method and
+// reason, never a token; at most 10 a minute, then one line counting the
+// rest), and stops gracefully on SIGINT or SIGTERM. With METRICS_PORT set,
+// it serves the verifier's metrics in the Prometheus text format at
+// http://127.0.0.1:$METRICS_PORT/metrics, on a listener of their own: a
+// scraper carries no token, and the app port stays fully protected.
 //
 // It serves:
 //   - dapr.proto.runtime.v1.AppCallback: OnInvoke (each call is an order;

@@ -20,8 +20,9 @@ import (
 // Environment variables read besides the token's (APP_API_TOKEN_FILE,
 // else APP_API_TOKEN, read by apptoken.New).
 const (
-	envPort   = "APP_PORT"
-	envLegacy = "APPTOKEN_LEGACY_SIDECAR"
+	envPort        = "APP_PORT"
+	envLegacy      = "APPTOKEN_LEGACY_SIDECAR"
+	envMetricsPort = "METRICS_PORT"
 
 	defaultPort = "50051"
 	// stopGrace is how long a graceful stop may wait for calls in flight.
@@ -42,8 +43,9 @@ func main() {
 }
 
 type config struct {
-	port   string
-	legacy bool
+	port        string
+	legacy      bool
+	metricsPort string // "": no metrics
 }
 
 func parseConfig(args []string, out io.Writer) (config, error) {
@@ -53,6 +55,12 @@ func parseConfig(args []string, out io.Writer) (config, error) {
 	}
 	if n, err := strconv.ParseUint(c.port, 10, 16); err != nil || n > 65535 {
 		return c, fmt.Errorf("%s=%q is not a port number", envPort, c.port)
+	}
+	if p := os.Getenv(envMetricsPort); p != "" {
+		if _, err := strconv.ParseUint(p, 10, 16); err != nil {
+			return c, fmt.Errorf("%s=%q is not a port number", envMetricsPort, p)
+		}
+		c.metricsPort = p
 	}
 	if s := os.Getenv(envLegacy); s != "" {
 		on, err := strconv.ParseBool(s)
@@ -69,7 +77,8 @@ func parseConfig(args []string, out io.Writer) (config, error) {
 		_, _ = fmt.Fprintf(out, "usage: orders [-legacy-sidecar]\n\n"+
 			"A gRPC app for Dapr (daprd --app-protocol grpc) that checks the app API token.\n"+
 			"Token: the file named by APP_API_TOKEN_FILE, else APP_API_TOKEN.\n"+
-			"Listens on 127.0.0.1:$%s (default %s).\n\n", envPort, defaultPort)
+			"Listens on 127.0.0.1:$%s (default %s); with %s set, serves the verifier's metrics\n"+
+			"in the Prometheus text format at http://127.0.0.1:$%s/metrics.\n\n", envPort, defaultPort, envMetricsPort, envMetricsPort)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -90,16 +99,35 @@ func run(ctx context.Context, args []string, out io.Writer, ready func(net.Addr)
 	}
 	log := slog.New(slog.NewTextHandler(out, nil))
 
-	opts := []apptoken.Option{apptoken.WithDecisionHook(logRejections(log))}
+	// Rejected calls are logged with their method and reason, never a
+	// token, at most 10 a minute and then one line counting the rest.
+	opts := []apptoken.Option{apptoken.WithRejectionLog(log)}
 	if cfg.legacy {
 		opts = append(opts, apptoken.WithInsecureLegacySidecarGRPC())
 	}
+	var mx *metrics
+	if cfg.metricsPort != "" {
+		if mx, err = newMetrics(cfg.metricsPort); err != nil {
+			return err
+		}
+		opts = append(opts, mx.m.Options()...)
+	}
 	v, err := apptoken.New(opts...)
 	if err != nil {
+		if mx != nil {
+			_ = mx.ln.Close()
+		}
 		return fmt.Errorf("cannot start: %w (give the app the token daprd has in its APP_API_TOKEN, in %s or in a file named by %s)",
 			err, apptoken.DefaultEnvVar, apptoken.DefaultFileEnvVar)
 	}
 	defer func() { _ = v.Close() }()
+	if mx != nil {
+		stopMetrics, err := mx.serve(log, v)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 	if cfg.legacy {
 		log.Warn("INSECURE: legacy-sidecar mode is on: OnTopicEvent, OnBulkTopicEvent, OnBindingEvent and OnJobEvent are accepted WITHOUT a token; " +
 			"anyone who can reach the app port can inject messages, binding events and jobs. " +
@@ -142,14 +170,4 @@ func run(ctx context.Context, args []string, out io.Writer, ready func(net.Addr)
 	}
 	log.Info("stopped", "orders", a.orders.Load(), "events", a.events.Load())
 	return nil
-}
-
-// logRejections logs every call the verifier rejects, with the method and
-// the reason; never the token, which the hook is never given.
-func logRejections(log *slog.Logger) func(apptoken.Decision, string, string) {
-	return func(d apptoken.Decision, _, fullMethod string) {
-		if !d.Allowed() {
-			log.Warn("call rejected", "method", fullMethod, "reason", d.String())
-		}
-	}
 }
