@@ -61,6 +61,12 @@
 // that finds the same tokens is not counted, and a failure is counted once
 // for each distinct error, not at every interval while it lasts.
 //
+// Every decision and both reload results are reported from the start, at 0,
+// because Prometheus' increase() and rate() miss the first increment of a
+// series that appears with it: the first failed reload would fire no
+// alert. With [WithMethodAttribute], decisions appear with their first
+// request instead (all of them at 0 would be 66 series).
+//
 // The gauges are read at each collection, from [apptoken.Verifier.Status]
 // (worked out when the tokens are loaded, not per call):
 // apptoken.token.count is the number of tokens in force, and

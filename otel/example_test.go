@@ -44,8 +44,9 @@ func ExampleNew() {
 		switch data := md.Data.(type) {
 		case metricdata.Sum[int64]:
 			for _, p := range data.DataPoints {
-				d, _ := p.Attributes.Value("apptoken.decision")
-				fmt.Printf("%s{apptoken.decision=%s} %d\n", md.Name, d.AsString(), p.Value)
+				if d, ok := p.Attributes.Value("apptoken.decision"); ok {
+					fmt.Printf("%s{apptoken.decision=%s} %d\n", md.Name, d.AsString(), p.Value)
+				}
 			}
 		case metricdata.Gauge[int64]:
 			fmt.Printf("%s %d\n", md.Name, data.DataPoints[0].Value)
@@ -53,7 +54,10 @@ func ExampleNew() {
 	}
 	// Unordered output:
 	// apptoken.decisions{apptoken.decision=accepted} 1
-	// apptoken.decisions{apptoken.decision=mismatch} 1
+	// apptoken.decisions{apptoken.decision=exempt} 0
 	// apptoken.decisions{apptoken.decision=missing} 1
+	// apptoken.decisions{apptoken.decision=mismatch} 1
+	// apptoken.decisions{apptoken.decision=too_long} 0
+	// apptoken.decisions{apptoken.decision=too_many_values} 0
 	// apptoken.token.count 1
 }

@@ -168,6 +168,20 @@ func New(opts ...Option) (*Metrics, error) {
 	}
 	m.reloaded = addOptions(reloadResultKey.String("success"))
 	m.failed = addOptions(reloadResultKey.String("failure"))
+
+	// Every series that can appear starts at 0: Prometheus' increase() and
+	// rate() miss the first increment of a series that appears with it, so
+	// that the first failed reload would never fire an alert. With the
+	// method attribute that would be 66 series of decisions, so those then
+	// appear with their first request.
+	ctx := context.Background()
+	if !m.method {
+		for _, d := range decisions {
+			m.decisions.Add(ctx, 0, m.byDecision[d][0]...)
+		}
+	}
+	m.reloads.Add(ctx, 0, m.reloaded...)
+	m.reloads.Add(ctx, 0, m.failed...)
 	return m, nil
 }
 

@@ -304,8 +304,27 @@ func TestGlobalMeterProvider(t *testing.T) {
 		t.Fatal(err)
 	}
 	v.Verify("POST", "/orders", nil)
-	if p := collect(t, reader)["apptoken.decisions"].points; !slices.Equal(p, []point{{"apptoken.allowed=false,apptoken.decision=missing", 1}}) {
+	if p := collect(t, reader)["apptoken.decisions"].points; !slices.Contains(p, point{"apptoken.allowed=false,apptoken.decision=missing", 1}) {
 		t.Errorf("decisions %v", p)
+	}
+}
+
+// TestSeriesStartAtZero: before any request or reload, every decision and
+// both reload results are reported at 0, so that Prometheus' increase()
+// sees the first one; with the method attribute, decisions are not.
+func TestSeriesStartAtZero(t *testing.T) {
+	_, reader := newMetrics(t)
+	got := collect(t, reader)
+	if p := got["apptoken.decisions"].points; len(p) != 6 || slices.ContainsFunc(p, func(x point) bool { return x.value != 0 }) {
+		t.Errorf("decisions: %v, want the 6 at 0", p)
+	}
+	want := []point{{"apptoken.reload.result=failure", 0}, {"apptoken.reload.result=success", 0}}
+	if p := got["apptoken.reloads"].points; !slices.Equal(p, want) {
+		t.Errorf("reloads: %v, want %v", p, want)
+	}
+	_, reader = newMetrics(t, apptokenotel.WithMethodAttribute())
+	if p := collect(t, reader)["apptoken.decisions"].points; len(p) != 0 {
+		t.Errorf("decisions with the method attribute: %v, want none", p)
 	}
 }
 
