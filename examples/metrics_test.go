@@ -127,8 +127,13 @@ func TestMetrics(t *testing.T) {
 		if got := value(t, samples, "apptoken_decisions_total", `apptoken_decision="exempt"`); !(got >= 1) {
 			t.Errorf("exempt decisions: %v, want at least 1", got)
 		}
-		if got := value(t, samples, "apptoken_decisions_total", `apptoken_decision="too_long"`); !math.IsNaN(got) {
-			t.Errorf("too_long decisions: %v, want none", got)
+		if got := value(t, samples, "apptoken_decisions_total", `apptoken_decision="too_long"`); got != 0 {
+			t.Errorf("too_long decisions: %v, want 0 (every decision is reported from the start)", got)
+		}
+		for _, result := range []string{"success", "failure"} {
+			if got := value(t, samples, "apptoken_reloads_total", `apptoken_reload_result="`+result+`"`); got != 0 {
+				t.Errorf("apptoken_reloads_total{apptoken_reload_result=%q}: %v, want 0", result, got)
+			}
 		}
 		if got := value(t, samples, "apptoken_token_count"); got != 1 {
 			t.Errorf("apptoken_token_count: %v, want 1", got)
