@@ -24,14 +24,17 @@ const (
 // cannot become a flood of lines: once 10 requests have been logged, the
 // following ones are only counted, until a minute has passed since the first
 // of them; then one line tells how many were not logged, and the next
-// rejection starts a new minute. So a flood, however large, writes at most 11
-// lines a minute. Method and path are cut to 32 and 256 bytes.
+// rejection starts a new minute. A flood, however large, thus writes at most
+// 11 lines per such minute, and never more than 22 in any 60 seconds.
+// Method and path are cut to 32 and 256 bytes.
 //
 // The summary line is written by a timer when the minute is over, whether or
 // not another request comes, or by Close, which writes what is still
 // pending; requests rejected after Close are not logged. An accepted request
-// costs the log nothing; a rejected one beyond the limit, one atomic add.
-// WithRejectionLog(nil) logs nothing, which is the default.
+// costs the log nothing, and a rejected one beyond the limit one atomic add;
+// a logged one costs what l costs to write a line, and the first of a minute
+// also takes a lock to start the timer. WithRejectionLog(nil) logs nothing,
+// which is the default.
 func WithRejectionLog(l *slog.Logger) Option {
 	return optionFunc(func(c *config) { c.rejectionLog = l })
 }
