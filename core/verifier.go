@@ -49,9 +49,10 @@ var (
 )
 
 // Verifier decides whether a request carries an accepted app API token. It is
-// safe for concurrent use. Its request path takes no lock and allocates
-// nothing: the accepted tokens sit behind an atomic pointer that a reload
-// swaps as a whole.
+// safe for concurrent use. Deciding takes no lock and allocates nothing:
+// the accepted tokens sit behind an atomic pointer that a reload swaps as
+// a whole. (Logging a rejection with [WithRejectionLog] costs what a log
+// line costs, at most 10 times a minute.)
 //
 // A nil *Verifier rejects every request.
 type Verifier struct {
