@@ -5,11 +5,13 @@
 package main
 
 import (
+	"errors"
 	"net/http"
 
 	apptokenfiber "github.com/apptoken-go/apptoken/adapters/fiber"
 	"github.com/apptoken-go/apptoken/examples/internal/orders"
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
 )
 
 func main() {
@@ -23,6 +25,16 @@ func main() {
 		// whose headers exceed this (4096 bytes by default).
 		ReadBufferSize: 16 << 10,
 		BodyLimit:      orders.MaxBody,
+		// The status only: fiber's default answer to a request fasthttp
+		// cannot parse quotes the offending header, token included.
+		ErrorHandler: func(c *fiber.Ctx, err error) error {
+			code := fiber.StatusInternalServerError
+			var fe *fiber.Error
+			if errors.As(err, &fe) {
+				code = fe.Code
+			}
+			return c.Status(code).SendString(utils.StatusMessage(code))
+		},
 	})
 	app.Use(apptokenfiber.Middleware(v)) // first: every request is checked, routed or not
 	// Refuse "Expect: 100-continue" requests without the token before
