@@ -100,8 +100,18 @@ func run(ctx context.Context, args []string, out io.Writer, ready func(net.Addr)
 	log := slog.New(slog.NewTextHandler(out, nil))
 
 	// Rejected calls are logged with their method and reason, never a
-	// token, at most 10 a minute and then one line counting the rest.
+	// token, at most 10 a minute and then one line counting the rest; or
+	// every one with ORDERS_LOG_EVERY_REJECTION=1, for the end-to-end suite,
+	// which counts them per method (never in production: a flood of bad
+	// calls would become a flood of lines).
 	opts := []apptoken.Option{apptoken.WithRejectionLog(log)}
+	if os.Getenv("ORDERS_LOG_EVERY_REJECTION") == "1" {
+		opts[0] = apptoken.WithDecisionHook(func(d apptoken.Decision, method, path string) {
+			if !d.Allowed() {
+				log.Warn("apptoken: request rejected", "method", method, "path", path, "decision", d.String())
+			}
+		})
+	}
 	if cfg.legacy {
 		opts = append(opts, apptoken.WithInsecureLegacySidecarGRPC())
 	}

@@ -64,7 +64,9 @@ func StartApp(ctx context.Context, cfg AppConfig) (*App, error) {
 }
 
 func startAppOnce(ctx context.Context, cfg AppConfig, port int) (*App, error) {
-	env := childEnv(append([]string{"APP_PORT=" + strconv.Itoa(port), "APP_API_TOKEN=" + cfg.Token}, cfg.Env...)...)
+	// Every rejection logged, not at most 10 a minute: the suite counts
+	// them per route (see examples/internal/orders.EveryRejectionVar).
+	env := childEnv(append([]string{"APP_PORT=" + strconv.Itoa(port), "APP_API_TOKEN=" + cfg.Token, "ORDERS_LOG_EVERY_REJECTION=1"}, cfg.Env...)...)
 	p, err := StartProc(cfg.Name, cfg.Bin, nil, env, cfg.Dir)
 	if err != nil {
 		return nil, err

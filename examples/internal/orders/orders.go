@@ -92,7 +92,7 @@ func MustVerifier(log *slog.Logger) *apptoken.Verifier {
 	if err != nil {
 		Fail(log, err)
 	}
-	opts := []apptoken.Option{apptoken.WithRejectionLog(log)}
+	opts := []apptoken.Option{RejectionLog(log)}
 	if m != nil {
 		opts = append(opts, m.m.Options()...)
 	}
@@ -106,6 +106,27 @@ func MustVerifier(log *slog.Logger) *apptoken.Verifier {
 		}
 	}
 	return v
+}
+
+// EveryRejectionVar names the environment variable that, set to 1, makes
+// the services log every rejected request instead of at most 10 a minute:
+// for the end-to-end suite, which counts the rejections of each route.
+// Never in production, where a flood of bad requests would become a flood
+// of log lines.
+const EveryRejectionVar = "ORDERS_LOG_EVERY_REJECTION"
+
+// RejectionLog is how the services log rejected requests: the library's
+// WithRejectionLog, or every one when EveryRejectionVar is 1. Either way
+// a line has the method, the path and the decision, never a token.
+func RejectionLog(log *slog.Logger) apptoken.Option {
+	if os.Getenv(EveryRejectionVar) != "1" {
+		return apptoken.WithRejectionLog(log)
+	}
+	return apptoken.WithDecisionHook(func(d apptoken.Decision, method, path string) {
+		if !d.Allowed() {
+			log.Warn("apptoken: request rejected", "method", method, "path", path, "decision", d.String())
+		}
+	})
 }
 
 // Stats counts the orders and the events received.
