@@ -3,12 +3,12 @@ module github.com/apptoken-go/apptoken/examples
 go 1.26.0
 
 require (
-	github.com/apptoken-go/apptoken/adapters/chi v0.0.0
-	github.com/apptoken-go/apptoken/adapters/echo v0.0.0
-	github.com/apptoken-go/apptoken/adapters/echov5 v0.0.0
-	github.com/apptoken-go/apptoken/adapters/fiber v0.0.0
-	github.com/apptoken-go/apptoken/adapters/fiberv3 v0.0.0
-	github.com/apptoken-go/apptoken/adapters/gin v0.0.0
+	github.com/apptoken-go/apptoken/adapters/chi v0.1.0
+	github.com/apptoken-go/apptoken/adapters/echo v0.1.0
+	github.com/apptoken-go/apptoken/adapters/echov5 v0.1.0
+	github.com/apptoken-go/apptoken/adapters/fiber v0.1.0
+	github.com/apptoken-go/apptoken/adapters/fiberv3 v0.1.0
+	github.com/apptoken-go/apptoken/adapters/gin v0.1.0
 	github.com/apptoken-go/apptoken/core v0.1.0
 	github.com/apptoken-go/apptoken/otel v0.1.0
 	github.com/gin-gonic/gin v1.12.0

@@ -3,7 +3,7 @@ module github.com/apptoken-go/apptoken/adapters/chi
 go 1.26
 
 require (
-	github.com/apptoken-go/apptoken/core v0.0.0
+	github.com/apptoken-go/apptoken/core v0.1.0
 	github.com/go-chi/chi/v5 v5.5.0
 )
 

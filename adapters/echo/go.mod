@@ -3,7 +3,7 @@ module github.com/apptoken-go/apptoken/adapters/echo
 go 1.26
 
 require (
-	github.com/apptoken-go/apptoken/core v0.0.0
+	github.com/apptoken-go/apptoken/core v0.1.0
 	github.com/labstack/echo/v4 v4.16.0
 )
 

@@ -3,7 +3,7 @@ module github.com/apptoken-go/apptoken/adapters/fiber
 go 1.26
 
 require (
-	github.com/apptoken-go/apptoken/core v0.0.0
+	github.com/apptoken-go/apptoken/core v0.1.0
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/valyala/fasthttp v1.51.0
 )

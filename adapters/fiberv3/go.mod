@@ -3,7 +3,7 @@ module github.com/apptoken-go/apptoken/adapters/fiberv3
 go 1.26
 
 require (
-	github.com/apptoken-go/apptoken/core v0.0.0
+	github.com/apptoken-go/apptoken/core v0.1.0
 	github.com/gofiber/fiber/v3 v3.1.0
 	github.com/valyala/fasthttp v1.69.0
 )

@@ -3,7 +3,7 @@ module github.com/apptoken-go/apptoken/adapters/grpc
 go 1.26.0
 
 require (
-	github.com/apptoken-go/apptoken/core v0.0.0
+	github.com/apptoken-go/apptoken/core v0.1.0
 	google.golang.org/grpc v1.85.0
 )
 

@@ -3,7 +3,7 @@ module github.com/apptoken-go/apptoken/examples/grpc
 go 1.26.0
 
 require (
-	github.com/apptoken-go/apptoken/adapters/grpc v0.0.0
+	github.com/apptoken-go/apptoken/adapters/grpc v0.1.0
 	github.com/apptoken-go/apptoken/core v0.1.0
 	github.com/apptoken-go/apptoken/otel v0.1.0
 	github.com/prometheus/client_golang v1.24.1

@@ -61,6 +61,7 @@ var (
 	basePkgs = []pkg{
 		{"apptoken", "github.com/apptoken-go/apptoken/core", "New"},
 		{"log", "log", "Fatal"},
+		{"slog", "log/slog", "Default"},
 		{"http", "net/http", "NewServeMux"},
 	}
 	// by the adapter's import path.
