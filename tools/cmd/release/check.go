@@ -5,7 +5,6 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,13 +58,13 @@ func check(root string) error {
 	}
 	fmt.Printf("release-check: on-disk proxy with %d modules at %s\n", len(published), version)
 
-	env, err := userEnv(proxy)
+	modcache := filepath.Join(tmp, "modcache")
+	env, err := userEnv(proxy, modcache)
 	if err != nil {
 		return err
 	}
-	if err := forgetCached(); err != nil {
-		return err
-	}
+	// The module cache is read-only; go clean empties it.
+	defer func() { _ = goIn(tmp, env, "clean", "-modcache") }()
 	scratch := filepath.Join(tmp, "user")
 	if err := writeScratch(scratch, published); err != nil {
 		return err
@@ -155,19 +154,30 @@ func addToProxy(root, proxy string, m mod, version string) error {
 }
 
 // userEnv is the environment of a user outside the workspace: the on-disk
-// proxy first, then the usual one for third-party modules; no checksum
-// database for the repository's modules, which no public one knows yet.
-func userEnv(proxy string) ([]string, error) {
-	out, err := exec.Command("go", "env", "GOPROXY").Output()
+// proxy first, then the download folder of this machine's module cache
+// (itself laid out as a proxy, so that modules already fetched are not
+// fetched again), then the usual proxy; no checksum database for the
+// repository's modules, which no public one knows yet.
+//
+// The user's module cache is modcache, a new one: the go command takes a
+// module in its cache to be immutable, down to its list of files, so a zip
+// cached from an earlier tree at the same version would otherwise answer
+// instead of the one just made.
+func userEnv(proxy, modcache string) ([]string, error) {
+	out, err := exec.Command("go", "env", "GOPROXY", "GOMODCACHE").Output()
 	if err != nil {
 		return nil, err
 	}
-	upstream := strings.TrimSpace(string(out))
+	vals := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(vals) != 2 {
+		return nil, fmt.Errorf("go env GOPROXY GOMODCACHE: %q", out)
+	}
+	upstream, cached := vals[0], filepath.Join(vals[1], "cache", "download")
 	env := []string{}
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
-		case "GOWORK", "GOPROXY", "GONOSUMDB", "GOFLAGS", "GOPRIVATE", "GONOPROXY":
+		case "GOWORK", "GOPROXY", "GONOSUMDB", "GOFLAGS", "GOPRIVATE", "GONOPROXY", "GOMODCACHE":
 			continue
 		}
 		env = append(env, kv)
@@ -175,38 +185,10 @@ func userEnv(proxy string) ([]string, error) {
 	return append(env,
 		"GOWORK=off",
 		"GOFLAGS=-mod=mod",
-		"GOPROXY=file://"+filepath.ToSlash(proxy)+","+upstream,
+		"GOMODCACHE="+modcache,
+		"GOPROXY=file://"+filepath.ToSlash(proxy)+",file://"+filepath.ToSlash(cached)+","+upstream,
 		"GONOSUMDB="+strings.TrimSuffix(prefix, "/"),
 	), nil
-}
-
-// forgetCached removes the repository's modules from the module cache.
-// The cache is keyed by path and version only: a zip cached from an
-// earlier tree at the same version would otherwise answer instead of the
-// one just made.
-func forgetCached() error {
-	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
-	if err != nil {
-		return err
-	}
-	cache := strings.TrimSpace(string(out))
-	owner := strings.TrimSuffix(prefix, "apptoken/") // github.com/apptoken-go/
-	for _, dir := range []string{
-		filepath.Join(cache, filepath.FromSlash(owner)),
-		filepath.Join(cache, "cache", "download", filepath.FromSlash(owner)),
-	} {
-		// The module cache is read-only; make it writable to remove it.
-		_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err == nil && d.IsDir() {
-				_ = os.Chmod(p, 0o755)
-			}
-			return nil
-		})
-		if err := os.RemoveAll(dir); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // writeScratch writes the scratch module: its go.mod, main.go, the check
