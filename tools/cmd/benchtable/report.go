@@ -15,11 +15,13 @@ var endToEndCases = []string{"bare", "apptoken"}
 
 // What each adapter's keyauth case runs, for the table's heading.
 var keyauthOf = map[string]string{
-	"gin":   "gin.BasicAuth",
-	"echo":  "echo middleware.KeyAuthWithConfig",
-	"fiber": "fiber middleware/keyauth",
-	"chi":   "chi middleware.BasicAuth",
-	"grpc":  "go-grpc-middleware/v2 interceptors/auth",
+	"gin":     "gin.BasicAuth",
+	"echo":    "echo middleware.KeyAuthWithConfig",
+	"echov5":  "echo v5 middleware.KeyAuthWithConfig",
+	"fiber":   "fiber middleware/keyauth",
+	"fiberv3": "fiber v3 middleware/keyauth",
+	"chi":     "chi middleware.BasicAuth",
+	"grpc":    "go-grpc-middleware/v2 interceptors/auth",
 }
 
 func keyauthName(adapter string) string {
