@@ -31,5 +31,8 @@ func WriteRejection(w http.ResponseWriter) {
 	h["Content-Type"] = []string{RejectionContentType}
 	h["Cache-Control"] = []string{"no-store"}
 	w.WriteHeader(RejectionStatus)
-	_, _ = w.Write([]byte(RejectionBody))
+	_, _ = w.Write(rejectionBody)
 }
+
+// rejectionBody is shared: a Writer must not change the bytes it is given.
+var rejectionBody = []byte(RejectionBody)
