@@ -180,6 +180,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 			}
 		})
 	}
+	b.Run("paired", func(b *testing.B) { conformance.PairedEndToEnd(b, targets[0].call, targets[1].call) })
 }
 
 // startTCP serves mUnary, answering "ok", on a loopback TCP listener with

@@ -608,8 +608,11 @@ func (discardWriter) WriteHeader(int)             {}
 // token on each, sent by a real net/http client over one keep-alive
 // connection per server, response read whole. Both connections are made
 // and warmed before either is timed, so that the one timed first is not
-// the one that pays for a cold start. start stops its server with
-// b.Cleanup.
+// the one that pays for a cold start. A third sub-benchmark, "paired",
+// alternates one request to each server and reports the metric
+// apptoken/bare, the ratio of their times within the same loop, free of
+// the machine's drift between two loops (see [PairedEndToEnd]). start
+// stops its server with b.Cleanup.
 func RunEndToEnd(b *testing.B, start func(b *testing.B, protect bool) (addr string)) {
 	type target struct {
 		name string
@@ -657,4 +660,25 @@ func RunEndToEnd(b *testing.B, start func(b *testing.B, protect bool) (addr stri
 			}
 		})
 	}
+	b.Run("paired", func(b *testing.B) { PairedEndToEnd(b, targets[0].do, targets[1].do) })
+}
+
+// PairedEndToEnd is the "paired" sub-benchmark of [RunEndToEnd], for
+// adapters that make their own requests (gRPC): each iteration calls bare
+// and protected once, in turns which goes first, timing each, and the
+// benchmark reports apptoken/bare, the ratio of the two sums. Noise that
+// drifts over time falls on both alike.
+func PairedEndToEnd(b *testing.B, bare, protected func()) {
+	var took [2]time.Duration
+	calls := [2]func(){bare, protected}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		for k := range 2 {
+			j := (i + k) & 1
+			t0 := time.Now()
+			calls[j]()
+			took[j] += time.Since(t0)
+		}
+	}
+	b.ReportMetric(float64(took[1])/float64(took[0]), "apptoken/bare")
 }

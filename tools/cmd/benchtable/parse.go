@@ -17,8 +17,10 @@ const (
 	endToEnd   = "BenchmarkEndToEnd"
 )
 
-// sample holds every run of one sub-benchmark, in the order of the input.
-type sample struct{ ns, allocs []float64 }
+// sample holds every run of one sub-benchmark, in the order of the input:
+// ns/op, allocs/op, and the apptoken/bare metric that the "paired" case of
+// BenchmarkEndToEnd reports (NaN where a line has none).
+type sample struct{ ns, allocs, ratio []float64 }
 
 // bench holds the runs of one benchmark's sub-benchmarks.
 type bench struct {
@@ -75,7 +77,7 @@ func parse(r io.Reader) (results, error) {
 		if c == "" {
 			continue
 		}
-		ns, allocs := math.NaN(), math.NaN()
+		ns, allocs, ratio := math.NaN(), math.NaN(), math.NaN()
 		for i := 2; i+1 < len(fields); i += 2 {
 			v, err := strconv.ParseFloat(fields[i], 64)
 			if err != nil {
@@ -86,6 +88,8 @@ func parse(r io.Reader) (results, error) {
 				ns = v
 			case "allocs/op":
 				allocs = v
+			case "apptoken/bare":
+				ratio = v
 			}
 		}
 		if math.IsNaN(ns) || math.IsNaN(allocs) {
@@ -109,6 +113,7 @@ func parse(r io.Reader) (results, error) {
 		}
 		s.ns = append(s.ns, ns)
 		s.allocs = append(s.allocs, allocs)
+		s.ratio = append(s.ratio, ratio)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
