@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -610,8 +611,8 @@ func (discardWriter) WriteHeader(int)             {}
 // and warmed before either is timed, so that the one timed first is not
 // the one that pays for a cold start. A third sub-benchmark, "paired",
 // alternates one request to each server and reports the metric
-// apptoken/bare, the ratio of their times within the same loop, free of
-// the machine's drift between two loops (see [PairedEndToEnd]). start
+// apptoken/bare, the ratio of their median times within the same loop,
+// free of the machine's drift between two loops (see [PairedEndToEnd]). start
 // stops its server with b.Cleanup.
 func RunEndToEnd(b *testing.B, start func(b *testing.B, protect bool) (addr string)) {
 	type target struct {
@@ -666,10 +667,11 @@ func RunEndToEnd(b *testing.B, start func(b *testing.B, protect bool) (addr stri
 // PairedEndToEnd is the "paired" sub-benchmark of [RunEndToEnd], for
 // adapters that make their own requests (gRPC): each iteration calls bare
 // and protected once, in turns which goes first, timing each, and the
-// benchmark reports apptoken/bare, the ratio of the two sums. Noise that
-// drifts over time falls on both alike.
+// benchmark reports apptoken/bare, the ratio of the two medians. Noise
+// that drifts over time falls on both alike, and the medians leave out the
+// requests that a garbage collection or the scheduler happened to stall.
 func PairedEndToEnd(b *testing.B, bare, protected func()) {
-	var took [2]time.Duration
+	var took [2][]time.Duration
 	calls := [2]func(){bare, protected}
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
@@ -677,8 +679,12 @@ func PairedEndToEnd(b *testing.B, bare, protected func()) {
 			j := (i + k) & 1
 			t0 := time.Now()
 			calls[j]()
-			took[j] += time.Since(t0)
+			took[j] = append(took[j], time.Since(t0))
 		}
 	}
-	b.ReportMetric(float64(took[1])/float64(took[0]), "apptoken/bare")
+	med := func(d []time.Duration) float64 {
+		slices.Sort(d)
+		return float64(d[len(d)/2])
+	}
+	b.ReportMetric(med(took[1])/med(took[0]), "apptoken/bare")
 }
