@@ -312,7 +312,7 @@ func FuzzExempt(f *testing.F) {
 		}
 
 		// net/http: the target as a client sends it, parsed as a server
-		// parses it. VerifyRequest compares the path as sent, except that a
+		// parses it. Admit compares the path as sent, except that a
 		// path sent in its canonical percent-encoding is compared decoded,
 		// so that the canonical encoding of an exempt path is exempt too.
 		// Hence: exempt only if the path sent is an exempt path or its
