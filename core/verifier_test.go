@@ -377,6 +377,14 @@ func TestDefaultSource(t *testing.T) {
 	if got := apptoken.DefaultSource().String(); got != "file /some/file (named by APP_API_TOKEN_FILE)" {
 		t.Errorf("with APP_API_TOKEN_FILE: %s", got)
 	}
+	// A token file that cannot be read is an error naming the file and the
+	// variable that named it (here a directory: root reads any file, so the
+	// permission-denied case runs only as another user, in reload_test.go).
+	dir := t.TempDir()
+	t.Setenv("APP_API_TOKEN_FILE", dir)
+	if _, err := apptoken.New(); err == nil || !strings.Contains(err.Error(), "file "+dir+" (named by APP_API_TOKEN_FILE)") || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("unreadable APP_API_TOKEN_FILE: %v", err)
+	}
 	t.Setenv("APP_API_TOKEN_FILE", " ")
 	if _, err := apptoken.New(); err == nil || !strings.Contains(err.Error(), "APP_API_TOKEN_FILE is set but empty") {
 		t.Errorf("blank APP_API_TOKEN_FILE: %v", err)

@@ -52,3 +52,24 @@ func Example() {
 	// POST /orders 401 {"errorCode":"ERR_APP_API_TOKEN","message":"missing or invalid app API token"}
 	// GET /healthz 200 ok
 }
+
+// The rejection answered the application's way. The decision says why,
+// for logs; keep it out of the answer, and never answer 2xx or 404 (see
+// apptoken.RejectionStatus).
+func ExampleWithErrorHandler() {
+	v, err := apptoken.New(apptoken.WithTokens("example-token"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /orders", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
+	h := apptokenchi.Middleware(v, apptokenchi.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, d apptoken.Decision) {
+		log.Printf("rejected %s %s: %s", r.Method, r.URL.Path, d)
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+	}))(mux)
+
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/orders", nil))
+	fmt.Print(rec.Code, " ", rec.Body)
+	// Output: 401 unauthorized
+}

@@ -52,3 +52,24 @@ func Example() {
 	// POST /orders 401 {"errorCode":"ERR_APP_API_TOKEN","message":"missing or invalid app API token"}
 	// GET /healthz 200 ok
 }
+
+// The rejection answered the application's way, here by echo's
+// HTTPErrorHandler. The decision says why, for logs; keep it out of the
+// answer, and never answer 2xx or 404 (see apptoken.RejectionStatus).
+func ExampleWithErrorHandler() {
+	v, err := apptoken.New(apptoken.WithTokens("example-token"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	e := echo.New()
+	e.Use(apptokenecho.Middleware(v, apptokenecho.WithErrorHandler(func(c echo.Context, d apptoken.Decision) error {
+		log.Printf("rejected %s %s: %s", c.Request().Method, c.Request().URL.Path, d)
+		return echo.ErrUnauthorized
+	})))
+	e.POST("/orders", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/orders", nil))
+	fmt.Print(rec.Code, " ", rec.Body)
+	// Output: 401 {"message":"Unauthorized"}
+}

@@ -9,6 +9,7 @@ import (
 	apptokenfiber "github.com/apptoken-go/apptoken/adapters/fiber"
 	apptoken "github.com/apptoken-go/apptoken/core"
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 )
 
 func Example() {
@@ -50,4 +51,56 @@ func Example() {
 	// POST /orders 401 {"errorCode":"ERR_APP_API_TOKEN","message":"missing or invalid app API token"}
 	// GET /healthz 200 ok
 	// GET /HEALTHZ 401 {"errorCode":"ERR_APP_API_TOKEN","message":"missing or invalid app API token"}
+}
+
+// The rejection answered the application's way. The decision says why,
+// for logs; keep it out of the answer, and never answer 2xx or 404 (see
+// apptoken.RejectionStatus).
+func ExampleWithErrorHandler() {
+	v, err := apptoken.New(apptoken.WithTokens("example-token"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app.Use(apptokenfiber.Middleware(v, apptokenfiber.WithErrorHandler(func(c *fiber.Ctx, d apptoken.Decision) error {
+		log.Printf("rejected %s %s: %s", c.Method(), c.Path(), d)
+		return c.Status(fiber.StatusUnauthorized).JSON(fiber.Map{"error": "unauthorized"})
+	})))
+	app.Post("/orders", func(c *fiber.Ctx) error { return c.SendString("ok") })
+
+	resp, err := app.Test(httptest.NewRequest("POST", "/orders", nil))
+	if err != nil {
+		log.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	fmt.Println(resp.StatusCode, string(body))
+	// Output: 401 {"error":"unauthorized"}
+}
+
+// Requests that ask "Expect: 100-continue" without the token are refused
+// before fasthttp reads their body (it then answers 417).
+func ExampleContinueHandler() {
+	v, err := apptoken.New(apptoken.WithTokens("example-token"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app.Use(apptokenfiber.Middleware(v))
+	app.Server().ContinueHandler = apptokenfiber.ContinueHandler(v)
+
+	// What fasthttp asks it, given the head of such a request:
+	for _, tok := range []string{"", "wrong", "example-token"} {
+		var h fasthttp.RequestHeader
+		h.SetMethod("POST")
+		h.SetRequestURI("/orders")
+		h.Set("Expect", "100-continue")
+		if tok != "" {
+			h.Set("Dapr-Api-Token", tok)
+		}
+		fmt.Printf("token %q: read the body: %v\n", tok, app.Server().ContinueHandler(&h))
+	}
+	// Output:
+	// token "": read the body: false
+	// token "wrong": read the body: false
+	// token "example-token": read the body: true
 }

@@ -53,3 +53,24 @@ func Example() {
 	// POST /orders/ 401 {"errorCode":"ERR_APP_API_TOKEN","message":"missing or invalid app API token"}
 	// GET /healthz 200 ok
 }
+
+// The rejection answered the application's way. The decision says why,
+// for logs; keep it out of the answer, and never answer 2xx or 404 (see
+// apptoken.RejectionStatus).
+func ExampleWithErrorHandler() {
+	v, err := apptoken.New(apptoken.WithTokens("example-token"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	r := gin.New()
+	r.Use(apptokengin.Middleware(v, apptokengin.WithErrorHandler(func(c *gin.Context, d apptoken.Decision) {
+		log.Printf("rejected %s %s: %s", c.Request.Method, c.Request.URL.Path, d)
+		c.JSON(http.StatusUnauthorized, gin.H{"error": "unauthorized"})
+	})))
+	r.POST("/orders", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
+
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/orders", nil))
+	fmt.Println(rec.Code, rec.Body)
+	// Output: 401 {"error":"unauthorized"}
+}
