@@ -64,7 +64,7 @@ func ExampleWithErrorHandler() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /orders", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
 	h := apptokenchi.Middleware(v, apptokenchi.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, d apptoken.Decision) {
-		log.Printf("rejected %s %s: %s", r.Method, r.URL.Path, d)
+		log.Printf("rejected: %s", d)
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 	}))(mux)
 

@@ -63,7 +63,7 @@ func ExampleWithErrorHandler() {
 	}
 	e := echo.New()
 	e.Use(apptokenecho.Middleware(v, apptokenecho.WithErrorHandler(func(c echo.Context, d apptoken.Decision) error {
-		log.Printf("rejected %s %s: %s", c.Request().Method, c.Request().URL.Path, d)
+		log.Printf("rejected: %s", d)
 		return echo.ErrUnauthorized
 	})))
 	e.POST("/orders", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net/http"
 	"net/http/httptest"
 
 	apptokenfiber "github.com/apptoken-go/apptoken/adapters/fiber"
@@ -63,15 +64,16 @@ func ExampleWithErrorHandler() {
 	}
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	app.Use(apptokenfiber.Middleware(v, apptokenfiber.WithErrorHandler(func(c *fiber.Ctx, d apptoken.Decision) error {
-		log.Printf("rejected %s %s: %s", c.Method(), c.Path(), d)
+		log.Printf("rejected: %s", d)
 		return c.Status(fiber.StatusUnauthorized).JSON(fiber.Map{"error": "unauthorized"})
 	})))
 	app.Post("/orders", func(c *fiber.Ctx) error { return c.SendString("ok") })
 
-	resp, err := app.Test(httptest.NewRequest("POST", "/orders", nil))
+	resp, err := app.Test(httptest.NewRequest(http.MethodPost, "/orders", nil))
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	fmt.Println(resp.StatusCode, string(body))
 	// Output: 401 {"error":"unauthorized"}
@@ -91,7 +93,7 @@ func ExampleContinueHandler() {
 	// What fasthttp asks it, given the head of such a request:
 	for _, tok := range []string{"", "wrong", "example-token"} {
 		var h fasthttp.RequestHeader
-		h.SetMethod("POST")
+		h.SetMethod(http.MethodPost)
 		h.SetRequestURI("/orders")
 		h.Set("Expect", "100-continue")
 		if tok != "" {

@@ -64,7 +64,7 @@ func ExampleWithErrorHandler() {
 	}
 	r := gin.New()
 	r.Use(apptokengin.Middleware(v, apptokengin.WithErrorHandler(func(c *gin.Context, d apptoken.Decision) {
-		log.Printf("rejected %s %s: %s", c.Request.Method, c.Request.URL.Path, d)
+		log.Printf("rejected: %s", d)
 		c.JSON(http.StatusUnauthorized, gin.H{"error": "unauthorized"})
 	})))
 	r.POST("/orders", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
