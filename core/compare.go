@@ -1,6 +1,9 @@
 package apptoken
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"time"
+)
 
 // tokenSet is an immutable set of accepted tokens, prepared for a
 // constant-time compare. Each token is stored zero-padded to MaxTokenLength,
@@ -12,7 +15,10 @@ type tokenSet struct {
 	lens   []int
 	// raw keeps the normalised tokens, to tell whether a reload changed anything.
 	raw []string
-	// status is what Verifier.Status returns while the set is in force.
+	// exp holds each token's exp claim, zero for a token that is not
+	// JWT-shaped or carries none; status is what Verifier.Status returns
+	// while the set is in force. Both are worked out once, here.
+	exp    []time.Time
 	status Status
 }
 
@@ -21,12 +27,16 @@ func newTokenSet(tokens []string) *tokenSet {
 		padded: make([][MaxTokenLength]byte, len(tokens)),
 		lens:   make([]int, len(tokens)),
 		raw:    tokens,
-		status: statusOf(tokens),
+		exp:    make([]time.Time, len(tokens)),
 	}
 	for i, t := range tokens {
+		if exp, ok := jwtExpiry(t); ok {
+			s.exp[i] = exp
+		}
 		copy(s.padded[i][:], t)
 		s.lens[i] = len(t)
 	}
+	s.status = statusOf(s.exp)
 	return s
 }
 

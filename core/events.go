@@ -112,11 +112,10 @@ func (v *Verifier) emit(e Event) {
 	}
 }
 
-// expiryWatch remembers the exp claims of the tokens of one set and what
-// was last reported about each, so that a state is reported once.
+// expiryWatch remembers what was last reported about each token of one
+// set, so that a state is reported once.
 type expiryWatch struct {
 	set  *tokenSet
-	exp  []time.Time // zero for a token that carries no exp
 	said []EventKind // 0, EventTokenExpiring or EventTokenExpired
 }
 
@@ -127,16 +126,10 @@ type expiryWatch struct {
 func (v *Verifier) reportExpiry(w *expiryWatch, s *tokenSet) {
 	if w.set != s {
 		w.set = s
-		w.exp = make([]time.Time, len(s.raw))
 		w.said = make([]EventKind, len(s.raw))
-		for i, t := range s.raw {
-			if exp, ok := jwtExpiry(t); ok {
-				w.exp[i] = exp
-			}
-		}
 	}
 	now := v.now()
-	for i, exp := range w.exp {
+	for i, exp := range s.exp {
 		var kind EventKind
 		switch {
 		case exp.IsZero():

@@ -24,11 +24,12 @@ func (v *Verifier) Status() Status {
 	return v.tokens.Load().status
 }
 
-// statusOf works out the Status of a set of tokens.
-func statusOf(tokens []string) Status {
-	s := Status{Tokens: len(tokens)}
-	for _, t := range tokens {
-		if exp, ok := jwtExpiry(t); ok && (s.Expiry.IsZero() || exp.Before(s.Expiry)) {
+// statusOf works out the Status of a set of tokens, given their exp
+// claims (zero for none).
+func statusOf(exps []time.Time) Status {
+	s := Status{Tokens: len(exps)}
+	for _, exp := range exps {
+		if !exp.IsZero() && (s.Expiry.IsZero() || exp.Before(s.Expiry)) {
 			s.Expiry = exp
 		}
 	}
