@@ -5,39 +5,66 @@ import (
 	"time"
 )
 
-// tokenSet is an immutable set of accepted tokens, prepared for a
-// constant-time compare. Each token is stored zero-padded to MaxTokenLength,
-// so any presented value of up to MaxTokenLength bytes can be compared
-// against any token, over the value's length, without a bounds-dependent
-// branch.
+// tokenSet is what the verifier accepts, as one immutable value that a
+// reload swaps whole: the tokens, prepared for a constant-time compare, and
+// the matchers with the values they accepted lately.
 type tokenSet struct {
-	padded [][MaxTokenLength]byte
-	lens   []int
-	// raw keeps the normalised tokens, to tell whether a reload changed anything.
-	raw []string
+	ctSet
+	// raw keeps the normalised tokens and digests the matchers' digests,
+	// to tell whether a reload changed anything.
+	raw      []string
+	matchers []Matcher
+	digests  []string
+	// memo remembers the values the matchers accepted; nil without
+	// matchers. A new set starts with an empty one.
+	memo *memo
 	// exp holds each token's exp claim, zero for a token that is not
 	// JWT-shaped or carries none; status is what Verifier.Status returns
-	// while the set is in force. Both are worked out once, here.
+	// for the tokens while the set is in force. Both are worked out once,
+	// here.
 	exp    []time.Time
 	status Status
 }
 
-func newTokenSet(tokens []string) *tokenSet {
+func newTokenSet(r reading) *tokenSet {
 	s := &tokenSet{
-		padded: make([][MaxTokenLength]byte, len(tokens)),
-		lens:   make([]int, len(tokens)),
-		raw:    tokens,
-		exp:    make([]time.Time, len(tokens)),
+		ctSet:    newCTSet(r.tokens),
+		raw:      r.tokens,
+		matchers: r.matchers,
+		digests:  r.digests,
+		exp:      make([]time.Time, len(r.tokens)),
 	}
-	for i, t := range tokens {
+	if len(r.matchers) > 0 {
+		s.memo = new(memo)
+	}
+	for i, t := range r.tokens {
 		if exp, ok := jwtExpiry(t); ok {
 			s.exp[i] = exp
 		}
-		copy(s.padded[i][:], t)
-		s.lens[i] = len(t)
 	}
 	s.status = statusOf(s.exp)
 	return s
+}
+
+// ctSet holds strings prepared for a constant-time compare. Each is
+// stored zero-padded to MaxTokenLength, so any presented value of up to
+// MaxTokenLength bytes can be compared against any of them, over the
+// value's length, without a bounds-dependent branch.
+type ctSet struct {
+	padded [][MaxTokenLength]byte
+	lens   []int
+}
+
+func newCTSet(tokens []string) ctSet {
+	p := ctSet{
+		padded: make([][MaxTokenLength]byte, len(tokens)),
+		lens:   make([]int, len(tokens)),
+	}
+	for i, t := range tokens {
+		copy(p.padded[i][:], t)
+		p.lens[i] = len(t)
+	}
+	return p
 }
 
 // matchAny reports, as 1 or 0, whether any value equals any token. Every value
@@ -49,7 +76,7 @@ func newTokenSet(tokens []string) *tokenSet {
 // depends only on the values' lengths and the number of tokens: neither a
 // token's length nor its content, nor where a value differs from it,
 // changes what is done.
-func matchAny(s *tokenSet, values []string) int {
+func matchAny(s *ctSet, values []string) int {
 	found := 0
 	for _, v := range values {
 		n := len(v)

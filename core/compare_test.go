@@ -11,7 +11,7 @@ func TestMatchIsEquality(t *testing.T) {
 	lengths := []int{1, 2, 7, 8, 9, 31, 43, 63, 64, 65, 127, 128, 129, 200, 1000, MaxTokenLength - 1, MaxTokenLength}
 	for _, n := range lengths {
 		tok := strings.Repeat("abcdefghij", n/10+1)[:n]
-		s := newTokenSet([]string{tok})
+		s := newTokenSet(reading{tokens: []string{tok}})
 		if s.match(tok) != 1 {
 			t.Fatalf("len %d: equal value not matched", n)
 		}
@@ -45,7 +45,7 @@ func TestMatchIsEquality(t *testing.T) {
 }
 
 func TestMatchSeveralTokens(t *testing.T) {
-	s := newTokenSet([]string{"first-token", "second", "third-token-longer"})
+	s := newTokenSet(reading{tokens: []string{"first-token", "second", "third-token-longer"}})
 	for _, p := range []string{"first-token", "second", "third-token-longer"} {
 		if s.match(p) != 1 {
 			t.Errorf("%q not matched", p)
@@ -56,13 +56,13 @@ func TestMatchSeveralTokens(t *testing.T) {
 			t.Errorf("%q matched", p)
 		}
 	}
-	if matchAny(s, []string{"x", "second"}) != 1 || matchAny(s, []string{"x", "y"}) != 0 {
+	if matchAny(&s.ctSet, []string{"x", "second"}) != 1 || matchAny(&s.ctSet, []string{"x", "y"}) != 0 {
 		t.Error("matchAny")
 	}
 }
 
 // match reports, as 1 or 0, whether p equals one of the tokens of s.
-func (s *tokenSet) match(p string) int { return matchAny(s, []string{p}) }
+func (s *tokenSet) match(p string) int { return matchAny(&s.ctSet, []string{p}) }
 
 func TestIsZero(t *testing.T) {
 	for _, x := range []uint64{1, 2, 1 << 63, ^uint64(0), 0x8000000000000001} {

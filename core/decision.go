@@ -18,8 +18,9 @@ const (
 	// Missing: the header or metadata key is absent, or all its values are
 	// empty.
 	Missing
-	// Mismatch: values were presented and none equals an accepted token.
-	// A nil *Verifier answers Mismatch to every request.
+	// Mismatch: values were presented and none equals an accepted token
+	// (nor did a matcher accept one or say more precisely why not). A nil
+	// *Verifier answers Mismatch to every request.
 	Mismatch
 	// TooLong: a presented value is longer than [MaxTokenLength]; nothing
 	// was compared.
@@ -27,6 +28,27 @@ const (
 	// TooManyValues: more than [MaxValues] values were presented; nothing
 	// was compared.
 	TooManyValues
+
+	// The decisions below come from a [Matcher] (see [WithMatcher]), such
+	// as the signed-token verifier of the apptokenjwt module, about a
+	// value that no accepted token equals.
+
+	// Malformed: not a token the matcher can read: not a signed JWT, a
+	// required claim missing or of the wrong type, or a lifetime longer
+	// than allowed.
+	Malformed
+	// Expired: the token's exp is past.
+	Expired
+	// NotYetValid: the token's nbf or iat is still to come.
+	NotYetValid
+	// WrongAudience: the token is not meant for this app (aud).
+	WrongAudience
+	// WrongIssuer: the token's issuer (iss) is not an allowed one.
+	WrongIssuer
+	// UnknownKey: no key is known for the token's key id and algorithm.
+	UnknownKey
+	// BadSignature: the token's signature does not verify with its key.
+	BadSignature
 )
 
 var decisionNames = [...]string{
@@ -36,6 +58,13 @@ var decisionNames = [...]string{
 	Mismatch:      "mismatch",
 	TooLong:       "too_long",
 	TooManyValues: "too_many_values",
+	Malformed:     "malformed",
+	Expired:       "expired",
+	NotYetValid:   "not_yet_valid",
+	WrongAudience: "wrong_audience",
+	WrongIssuer:   "wrong_issuer",
+	UnknownKey:    "unknown_key",
+	BadSignature:  "bad_signature",
 }
 
 // Allowed reports whether the request may proceed: it was accepted or is

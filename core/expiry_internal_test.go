@@ -74,11 +74,11 @@ func TestExpiryWatch(t *testing.T) {
 
 	farExp := t0.Add(ExpiryWarning + 24*time.Hour)
 	nearExp := t0.Add(time.Hour)
-	set := newTokenSet([]string{
+	set := newTokenSet(reading{tokens: []string{
 		testJWT(fmt.Sprintf(`{"exp":%d}`, farExp.Unix())),
 		"opaque",
 		testJWT(fmt.Sprintf(`{"exp":%d}`, nearExp.Unix())),
-	})
+	}})
 	var w expiryWatch
 	check := func(step string, want ...Event) {
 		t.Helper()
@@ -100,7 +100,7 @@ func TestExpiryWatch(t *testing.T) {
 	check("far enters the window", Event{Kind: EventTokenExpiring, Tokens: 3, Token: 1, Expiry: farExp})
 	check("far again")
 
-	set = newTokenSet(set.raw[:])
+	set = newTokenSet(reading{tokens: set.raw[:]})
 	check("a new set is reported whole",
 		Event{Kind: EventTokenExpiring, Tokens: 3, Token: 1, Expiry: farExp},
 		Event{Kind: EventTokenExpired, Tokens: 3, Token: 3, Expiry: nearExp})

@@ -20,6 +20,7 @@ func (f optionFunc) apply(c *config) { f(c) }
 
 type config struct {
 	sources        []Source
+	matchers       []MatcherSource
 	exempt         []Exemption
 	grpcExempt     []string
 	noDefaults     bool
@@ -55,7 +56,8 @@ func (c *config) fail(format string, args ...any) {
 
 // WithSource adds sources of accepted tokens. Every token of every source is
 // accepted, which is how two tokens stay valid during a rotation. Without
-// this option (or [WithTokens]) the verifier uses [DefaultSource].
+// this option, [WithTokens] or [WithMatcher], the verifier uses
+// [DefaultSource].
 func WithSource(sources ...Source) Option {
 	return optionFunc(func(c *config) {
 		for _, s := range sources {

@@ -189,8 +189,8 @@ func readSource(src Source) ([]string, error) {
 }
 
 // union returns the tokens of every list, without duplicates, in the order
-// the lists give them. It fails when there is none.
-func union(lists [][]string) ([]string, error) {
+// the lists give them.
+func union(lists [][]string) []string {
 	var all []string
 	seen := make(map[string]bool)
 	for _, toks := range lists {
@@ -201,10 +201,7 @@ func union(lists [][]string) ([]string, error) {
 			}
 		}
 	}
-	if len(all) == 0 {
-		return nil, fmt.Errorf("apptoken: %w", ErrNoToken)
-	}
-	return all, nil
+	return all
 }
 
 // space is what is trimmed around a configured token.

@@ -430,7 +430,7 @@ func measureCase(r *rig, c *timingCase, samples int, seed uint64) dudect.Result 
 		run = func() {
 			var acc uint64
 			for range timingBatch {
-				acc += uint64(matchAny(r.set, r.values[:]))
+				acc += uint64(matchAny(&r.set.ctSet, r.values[:]))
 			}
 			timingSink += acc
 		}
@@ -500,7 +500,7 @@ func TestTimingRig(t *testing.T) {
 				if d := r.verify("POST", "/orders", r.values[:]); d != want {
 					t.Fatalf("%s: class %d decided %v, want %v", c.name, k, d, want)
 				}
-				if got := matchAny(r.set, r.values[:]); got != btoi(want == Accepted) {
+				if got := matchAny(&r.set.ctSet, r.values[:]); got != btoi(want == Accepted) {
 					t.Fatalf("%s: class %d: matchAny = %d", c.name, k, got)
 				}
 				if len(r.values[0]) != c.class[k].n || len(r.set.lens) != len(c.class[k].tokens) {

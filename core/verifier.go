@@ -68,10 +68,12 @@ type Verifier struct {
 
 	// sources are read in New. lists holds what each gave then: the
 	// reloader reads again only the sources marked live, and keeps the
-	// lists of the others. Only New and then the reloader use them.
+	// lists of the others; it loads every matcher source again. Only New
+	// and then the reloader use them.
 	sources        []Source
 	lists          [][]string
 	live           []bool
+	matchers       []MatcherSource
 	reloadInterval time.Duration
 	now            func() time.Time
 
@@ -80,15 +82,17 @@ type Verifier struct {
 	closeOnce sync.Once
 }
 
-// New returns a verifier configured by opts. With no [WithSource] option it
-// uses [DefaultSource]: the file named by APP_API_TOKEN_FILE if that is
-// set, else the environment variable APP_API_TOKEN.
+// New returns a verifier configured by opts. With no [WithSource],
+// [WithTokens] or [WithMatcher] option it uses [DefaultSource]: the file
+// named by APP_API_TOKEN_FILE if that is set, else the environment variable
+// APP_API_TOKEN.
 //
 // New fails when a source yields no token or a malformed one, or an option
 // is invalid: the verifier never starts in a state that lets requests
-// through unchecked. When a source can change (a [File], or one made with
-// [Reloading]), New starts a goroutine that reloads it; call Close to stop
-// it. A verifier whose sources cannot change starts no goroutine.
+// through unchecked. When a source can change (a [File], one made with
+// [Reloading], or a [MatcherSource]), New starts a goroutine that reloads
+// it; call Close to stop it. A verifier whose sources cannot change starts
+// no goroutine.
 //
 // New reports the expiry of JWT-shaped tokens through the event hook
 // before it returns (see [Event]).
@@ -103,7 +107,7 @@ func New(opts ...Option) (*Verifier, error) {
 	if c.err != nil {
 		return nil, fmt.Errorf("apptoken: %w", c.err)
 	}
-	if len(c.sources) == 0 {
+	if len(c.sources) == 0 && len(c.matchers) == 0 {
 		c.sources = []Source{DefaultSource()}
 	}
 	if !c.noDefaults {
@@ -123,10 +127,11 @@ func New(opts ...Option) (*Verifier, error) {
 		sources:        c.sources,
 		lists:          make([][]string, len(c.sources)),
 		live:           make([]bool, len(c.sources)),
+		matchers:       c.matchers,
 		reloadInterval: c.reloadInterval,
 		now:            c.now,
 	}
-	reloads := false
+	reloads := len(v.matchers) > 0
 	for i, src := range v.sources {
 		toks, err := readSource(src)
 		if err != nil {
@@ -136,14 +141,14 @@ func New(opts ...Option) (*Verifier, error) {
 		v.live[i] = live(src)
 		reloads = reloads || v.live[i]
 	}
-	all, err := union(v.lists)
+	r, err := v.assemble(v.lists)
 	if err != nil {
 		return nil, err
 	}
 	if c.rejectionLog != nil {
 		v.rejections = newRejectionLog(c.rejectionLog, c.rejectLimit, c.rejectInterval)
 	}
-	set := newTokenSet(all)
+	set := newTokenSet(r)
 	v.tokens.Store(set)
 	var w expiryWatch
 	v.reportExpiry(&w, set)
@@ -274,7 +279,8 @@ func (v *Verifier) isExemptGRPC(fullMethod string) bool {
 	return false
 }
 
-// check compares the presented values with the accepted tokens. Limits are
+// check compares the presented values with the accepted tokens, and with
+// the values matchers accepted lately, then asks the matchers. Limits are
 // checked on public facts (how many values, how long) before any compare.
 func check(s *tokenSet, values []string) Decision {
 	if len(values) > MaxValues {
@@ -290,10 +296,13 @@ func check(s *tokenSet, values []string) Decision {
 	if !present {
 		return Missing
 	}
-	if matchAny(s, values) == 1 {
+	if matchAny(&s.ctSet, values)|s.memo.match(values) == 1 {
 		return Accepted
 	}
-	return Mismatch
+	if len(s.matchers) == 0 {
+		return Mismatch
+	}
+	return s.matchWith(values)
 }
 
 // Reloading. Every interval the reloader reads the live sources once: when
@@ -340,8 +349,8 @@ func (v *Verifier) reloadLoop(w *expiryWatch) {
 // accepted. It returns false when it was stopped while pausing.
 func (v *Verifier) reload(st *reloadState) bool {
 	cur := v.tokens.Load()
-	toks, err := v.read()
-	if err == nil && slices.Equal(toks, cur.raw) && st.failed == "" {
+	r, err := v.read()
+	if err == nil && r.same(cur.reading()) && st.failed == "" {
 		return true
 	}
 	settle := min(v.reloadInterval/10, maxSettle)
@@ -350,11 +359,11 @@ func (v *Verifier) reload(st *reloadState) bool {
 			return false
 		}
 		next, nextErr := v.read()
-		if agree(toks, err, next, nextErr) {
+		if agree(r, err, next, nextErr) {
 			v.settled(st, cur, next, nextErr)
 			return true
 		}
-		toks, err = next, nextErr
+		r, err = next, nextErr
 	}
 	return true
 }
@@ -362,7 +371,7 @@ func (v *Verifier) reload(st *reloadState) bool {
 // settled acts on a confirmed reading. A failure is reported once for
 // each distinct error, not every interval; the first success after a
 // reported failure is reported as EventReloaded, as is every change.
-func (v *Verifier) settled(st *reloadState, cur *tokenSet, toks []string, err error) {
+func (v *Verifier) settled(st *reloadState, cur *tokenSet, r reading, err error) {
 	if err != nil {
 		if msg := err.Error(); msg != st.failed {
 			st.failed = msg
@@ -370,19 +379,56 @@ func (v *Verifier) settled(st *reloadState, cur *tokenSet, toks []string, err er
 		}
 		return
 	}
-	changed := !slices.Equal(toks, cur.raw)
+	changed := !r.same(cur.reading())
 	if changed {
-		v.tokens.Store(newTokenSet(toks))
+		v.tokens.Store(newTokenSet(r))
+		cur.memo.drop()
 	}
 	if changed || st.failed != "" {
 		st.failed = ""
-		v.emit(Event{Kind: EventReloaded, Tokens: len(toks)})
+		v.emit(Event{Kind: EventReloaded, Tokens: len(r.tokens)})
 	}
 }
 
+// reading is what one reading of the sources gave.
+type reading struct {
+	tokens   []string
+	matchers []Matcher
+	digests  []string
+}
+
+// same reports whether two readings give the same tokens, in the same
+// order, and matchers with the same digests.
+func (r reading) same(o reading) bool {
+	return slices.Equal(r.tokens, o.tokens) && slices.Equal(r.digests, o.digests)
+}
+
+// reading returns what s was made from.
+func (s *tokenSet) reading() reading {
+	return reading{tokens: s.raw, matchers: s.matchers, digests: s.digests}
+}
+
+// assemble unites the token lists and loads the matcher sources. It fails
+// when there is neither a token nor a matcher.
+func (v *Verifier) assemble(lists [][]string) (reading, error) {
+	r := reading{tokens: union(lists)}
+	if len(r.tokens) == 0 && len(v.matchers) == 0 {
+		return reading{}, fmt.Errorf("apptoken: %w", ErrNoToken)
+	}
+	for _, src := range v.matchers {
+		m, digest, err := loadMatcher(src)
+		if err != nil {
+			return reading{}, err
+		}
+		r.matchers = append(r.matchers, m)
+		r.digests = append(r.digests, digest)
+	}
+	return r, nil
+}
+
 // read reads the live sources again and returns the tokens they give with
-// those the other sources gave in New.
-func (v *Verifier) read() ([]string, error) {
+// those the other sources gave in New, and the matchers loaded again.
+func (v *Verifier) read() (reading, error) {
 	lists := make([][]string, len(v.sources))
 	for i, src := range v.sources {
 		if !v.live[i] {
@@ -391,20 +437,20 @@ func (v *Verifier) read() ([]string, error) {
 		}
 		toks, err := readSource(src)
 		if err != nil {
-			return nil, err
+			return reading{}, err
 		}
 		lists[i] = toks
 	}
-	return union(lists)
+	return v.assemble(lists)
 }
 
-// agree reports whether two readings are the same: the same tokens in the
-// same order, or failures with the same message.
-func agree(a []string, aErr error, b []string, bErr error) bool {
+// agree reports whether two readings are the same (see reading.same), or
+// failures with the same message.
+func agree(a reading, aErr error, b reading, bErr error) bool {
 	if aErr != nil || bErr != nil {
 		return aErr != nil && bErr != nil && aErr.Error() == bErr.Error()
 	}
-	return slices.Equal(a, b)
+	return a.same(b)
 }
 
 // pause waits for d, or returns false at once when the reloader is stopped.
