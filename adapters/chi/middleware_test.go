@@ -8,6 +8,7 @@ import (
 	apptokenchi "github.com/apptoken-go/apptoken/adapters/chi"
 	apptoken "github.com/apptoken-go/apptoken/core"
 	"github.com/apptoken-go/apptoken/core/conformance"
+	"github.com/apptoken-go/apptoken/jwt/jwttest"
 	"github.com/go-chi/chi/v5"
 )
 
@@ -54,13 +55,15 @@ func TestConformance(t *testing.T) {
 		"chi":      func(mw func(http.Handler) http.Handler) http.Handler { return router(mw) },
 		"ServeMux": serveMux,
 	} {
-		t.Run(name, func(t *testing.T) {
-			conformance.Run(t, func(t *testing.T, v *apptoken.Verifier, r conformance.Rejecter) string {
-				srv := httptest.NewServer(build(apptokenchi.Middleware(v, options(r)...)))
-				t.Cleanup(srv.Close)
-				return srv.Listener.Addr().String()
+		for _, m := range []conformance.Mode{conformance.Plain, jwttest.Mode(t)} {
+			t.Run(name+"/"+m.Name, func(t *testing.T) {
+				conformance.RunMode(t, m, func(t *testing.T, v *apptoken.Verifier, r conformance.Rejecter) string {
+					srv := httptest.NewServer(build(apptokenchi.Middleware(v, options(r)...)))
+					t.Cleanup(srv.Close)
+					return srv.Listener.Addr().String()
+				})
 			})
-		})
+		}
 	}
 }
 

@@ -1,13 +1,16 @@
 module github.com/apptoken-go/apptoken/adapters/echo
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/apptoken-go/apptoken/core v0.1.0
 	github.com/labstack/echo/v4 v4.16.0
 )
 
+require github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
+
 require (
+	github.com/apptoken-go/apptoken/jwt v0.1.0
 	github.com/labstack/gommon v0.5.0 // indirect
 	github.com/mattn/go-colorable v0.1.15 // indirect
 	github.com/mattn/go-isatty v0.0.22 // indirect
@@ -21,3 +24,5 @@ require (
 )
 
 replace github.com/apptoken-go/apptoken/core => ../../core
+
+replace github.com/apptoken-go/apptoken/jwt => ../../jwt

@@ -9,6 +9,7 @@ import (
 	apptokenecho "github.com/apptoken-go/apptoken/adapters/echo"
 	apptoken "github.com/apptoken-go/apptoken/core"
 	"github.com/apptoken-go/apptoken/core/conformance"
+	"github.com/apptoken-go/apptoken/jwt/jwttest"
 	"github.com/labstack/echo/v4"
 )
 
@@ -23,21 +24,25 @@ func router(mw echo.MiddlewareFunc) *echo.Echo {
 	return e
 }
 
-func TestConformance(t *testing.T) {
-	conformance.Run(t, func(t *testing.T, v *apptoken.Verifier, r conformance.Rejecter) string {
-		var opts []apptokenecho.Option
-		switch r {
-		case conformance.CustomRejection:
-			opts = append(opts, apptokenecho.WithErrorHandler(func(c echo.Context, d apptoken.Decision) error {
-				return c.String(http.StatusUnauthorized, conformance.CustomBody(d))
-			}))
-		case conformance.SilentRejection:
-			opts = append(opts, apptokenecho.WithErrorHandler(func(echo.Context, apptoken.Decision) error { return nil }))
-		}
-		srv := httptest.NewServer(router(apptokenecho.Middleware(v, opts...)))
-		t.Cleanup(srv.Close)
-		return srv.Listener.Addr().String()
-	})
+func TestConformance(t *testing.T) { conformance.Run(t, startServer) }
+
+func TestConformanceSigned(t *testing.T) { conformance.RunMode(t, jwttest.Mode(t), startServer) }
+
+// startServer serves the conformance routes with the middleware on v in
+// front, on a loopback listener.
+func startServer(t *testing.T, v *apptoken.Verifier, r conformance.Rejecter) string {
+	var opts []apptokenecho.Option
+	switch r {
+	case conformance.CustomRejection:
+		opts = append(opts, apptokenecho.WithErrorHandler(func(c echo.Context, d apptoken.Decision) error {
+			return c.String(http.StatusUnauthorized, conformance.CustomBody(d))
+		}))
+	case conformance.SilentRejection:
+		opts = append(opts, apptokenecho.WithErrorHandler(func(echo.Context, apptoken.Decision) error { return nil }))
+	}
+	srv := httptest.NewServer(router(apptokenecho.Middleware(v, opts...)))
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String()
 }
 
 func TestNilVerifierPanics(t *testing.T) {

@@ -1,6 +1,6 @@
 module github.com/apptoken-go/apptoken/adapters/fiber
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/apptoken-go/apptoken/core v0.1.0
@@ -8,8 +8,11 @@ require (
 	github.com/valyala/fasthttp v1.51.0
 )
 
+require github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
+
 require (
 	github.com/andybalholm/brotli v1.2.7 // indirect
+	github.com/apptoken-go/apptoken/jwt v0.1.0
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/klauspost/compress v1.20.2 // indirect
 	github.com/mattn/go-colorable v0.1.13 // indirect
@@ -22,3 +25,5 @@ require (
 )
 
 replace github.com/apptoken-go/apptoken/core => ../../core
+
+replace github.com/apptoken-go/apptoken/jwt => ../../jwt

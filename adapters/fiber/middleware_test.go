@@ -14,6 +14,7 @@ import (
 	apptokenfiber "github.com/apptoken-go/apptoken/adapters/fiber"
 	apptoken "github.com/apptoken-go/apptoken/core"
 	"github.com/apptoken-go/apptoken/core/conformance"
+	"github.com/apptoken-go/apptoken/jwt/jwttest"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
 	"github.com/valyala/fasthttp"
@@ -83,19 +84,23 @@ func listen(t *testing.T, app *fiber.App) string {
 // table accepts as a framework refusal for the "unknown method" case;
 // TestFiberRefusesUnknownMethods asserts it exactly, so a fiber release
 // that changes this makes that test fail.
-func TestConformance(t *testing.T) {
-	conformance.Run(t, func(t *testing.T, v *apptoken.Verifier, r conformance.Rejecter) string {
-		var opts []apptokenfiber.Option
-		switch r {
-		case conformance.CustomRejection:
-			opts = append(opts, apptokenfiber.WithErrorHandler(func(c *fiber.Ctx, d apptoken.Decision) error {
-				return c.Status(http.StatusUnauthorized).SendString(conformance.CustomBody(d))
-			}))
-		case conformance.SilentRejection:
-			opts = append(opts, apptokenfiber.WithErrorHandler(func(*fiber.Ctx, apptoken.Decision) error { return nil }))
-		}
-		return listen(t, newApp(apptokenfiber.Middleware(v, opts...)))
-	})
+func TestConformance(t *testing.T) { conformance.Run(t, startServer) }
+
+func TestConformanceSigned(t *testing.T) { conformance.RunMode(t, jwttest.Mode(t), startServer) }
+
+// startServer serves the conformance routes with the middleware on v in
+// front, on a loopback listener.
+func startServer(t *testing.T, v *apptoken.Verifier, r conformance.Rejecter) string {
+	var opts []apptokenfiber.Option
+	switch r {
+	case conformance.CustomRejection:
+		opts = append(opts, apptokenfiber.WithErrorHandler(func(c *fiber.Ctx, d apptoken.Decision) error {
+			return c.Status(http.StatusUnauthorized).SendString(conformance.CustomBody(d))
+		}))
+	case conformance.SilentRejection:
+		opts = append(opts, apptokenfiber.WithErrorHandler(func(*fiber.Ctx, apptoken.Decision) error { return nil }))
+	}
+	return listen(t, newApp(apptokenfiber.Middleware(v, opts...)))
 }
 
 func TestNilVerifierPanics(t *testing.T) {

@@ -1,6 +1,6 @@
 module github.com/apptoken-go/apptoken/adapters/fiberv3
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/apptoken-go/apptoken/core v0.1.0
@@ -8,8 +8,11 @@ require (
 	github.com/valyala/fasthttp v1.69.0
 )
 
+require github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
+
 require (
 	github.com/andybalholm/brotli v1.2.0 // indirect
+	github.com/apptoken-go/apptoken/jwt v0.1.0
 	github.com/gofiber/schema v1.7.0 // indirect
 	github.com/gofiber/utils/v2 v2.0.2 // indirect
 	github.com/google/uuid v1.6.0 // indirect
@@ -26,3 +29,5 @@ require (
 )
 
 replace github.com/apptoken-go/apptoken/core => ../../core
+
+replace github.com/apptoken-go/apptoken/jwt => ../../jwt

@@ -16,6 +16,7 @@ import (
 	apptokenfiberv3 "github.com/apptoken-go/apptoken/adapters/fiberv3"
 	apptoken "github.com/apptoken-go/apptoken/core"
 	"github.com/apptoken-go/apptoken/core/conformance"
+	"github.com/apptoken-go/apptoken/jwt/jwttest"
 	"github.com/gofiber/fiber/v3"
 	"github.com/valyala/fasthttp"
 )
@@ -104,14 +105,18 @@ var answeredByFiber = map[string]string{
 
 // TestConformance runs the table through the real app on a loopback
 // listener, but for the cases fiber answers with a 5xx.
-func TestConformance(t *testing.T) {
+func TestConformance(t *testing.T) { runConformance(t, conformance.Plain) }
+
+func TestConformanceSigned(t *testing.T) { runConformance(t, jwttest.Mode(t)) }
+
+func runConformance(t *testing.T, m conformance.Mode) {
 	skip := map[string]string{}
 	for name, why := range answeredByFiber {
 		if why == "501" {
 			skip[t.Name()+"/"+strings.ReplaceAll(name, " ", "_")] = why
 		}
 	}
-	conformance.Run(t, func(t *testing.T, v *apptoken.Verifier, r conformance.Rejecter) string {
+	conformance.RunMode(t, m, func(t *testing.T, v *apptoken.Verifier, r conformance.Rejecter) string {
 		if why, ok := skip[t.Name()]; ok {
 			t.Skipf("fiber v3 answers this itself (%s); TestFiberAnswersItself checks it", why)
 		}

@@ -1,13 +1,16 @@
 module github.com/apptoken-go/apptoken/adapters/gin
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/apptoken-go/apptoken/core v0.1.0
 	github.com/gin-gonic/gin v1.12.0
 )
 
+require github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
+
 require (
+	github.com/apptoken-go/apptoken/jwt v0.1.0
 	github.com/bytedance/gopkg v0.1.3 // indirect
 	github.com/bytedance/sonic v1.15.0 // indirect
 	github.com/bytedance/sonic/loader v0.5.0 // indirect
@@ -40,3 +43,5 @@ require (
 )
 
 replace github.com/apptoken-go/apptoken/core => ../../core
+
+replace github.com/apptoken-go/apptoken/jwt => ../../jwt

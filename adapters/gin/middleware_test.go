@@ -9,6 +9,7 @@ import (
 	apptokengin "github.com/apptoken-go/apptoken/adapters/gin"
 	apptoken "github.com/apptoken-go/apptoken/core"
 	"github.com/apptoken-go/apptoken/core/conformance"
+	"github.com/apptoken-go/apptoken/jwt/jwttest"
 	"github.com/gin-gonic/gin"
 )
 
@@ -31,21 +32,25 @@ func engine(mw gin.HandlerFunc) *gin.Engine {
 	return r
 }
 
-func TestConformance(t *testing.T) {
-	conformance.Run(t, func(t *testing.T, v *apptoken.Verifier, r conformance.Rejecter) string {
-		var opts []apptokengin.Option
-		switch r {
-		case conformance.CustomRejection:
-			opts = append(opts, apptokengin.WithErrorHandler(func(c *gin.Context, d apptoken.Decision) {
-				c.String(http.StatusUnauthorized, conformance.CustomBody(d))
-			}))
-		case conformance.SilentRejection:
-			opts = append(opts, apptokengin.WithErrorHandler(func(*gin.Context, apptoken.Decision) {}))
-		}
-		srv := httptest.NewServer(engine(apptokengin.Middleware(v, opts...)))
-		t.Cleanup(srv.Close)
-		return srv.Listener.Addr().String()
-	})
+func TestConformance(t *testing.T) { conformance.Run(t, startServer) }
+
+func TestConformanceSigned(t *testing.T) { conformance.RunMode(t, jwttest.Mode(t), startServer) }
+
+// startServer serves the conformance routes with the middleware on v in
+// front, on a loopback listener.
+func startServer(t *testing.T, v *apptoken.Verifier, r conformance.Rejecter) string {
+	var opts []apptokengin.Option
+	switch r {
+	case conformance.CustomRejection:
+		opts = append(opts, apptokengin.WithErrorHandler(func(c *gin.Context, d apptoken.Decision) {
+			c.String(http.StatusUnauthorized, conformance.CustomBody(d))
+		}))
+	case conformance.SilentRejection:
+		opts = append(opts, apptokengin.WithErrorHandler(func(*gin.Context, apptoken.Decision) {}))
+	}
+	srv := httptest.NewServer(engine(apptokengin.Middleware(v, opts...)))
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String()
 }
 
 func TestNilVerifierPanics(t *testing.T) {

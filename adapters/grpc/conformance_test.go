@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 
 	apptoken "github.com/apptoken-go/apptoken/core"
 	"github.com/apptoken-go/apptoken/core/conformance"
+	"github.com/apptoken-go/apptoken/jwt/jwttest"
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
 	"google.golang.org/grpc/codes"
@@ -61,9 +63,13 @@ var grpcDiffers = map[string]struct {
 // client refuses to send (control and non-ASCII bytes) reach the server as
 // given. Header names are sent in lower case: HTTP/2 requires it, and
 // grpc's clients lower-case metadata keys themselves.
-func TestConformance(t *testing.T) {
+func TestConformance(t *testing.T) { runConformance(t, conformance.Plain) }
+
+func TestConformanceSigned(t *testing.T) { runConformance(t, jwttest.Mode(t)) }
+
+func runConformance(t *testing.T, m conformance.Mode) {
 	ran := 0
-	for _, c := range conformance.Cases() {
+	for _, c := range m.Cases() {
 		t.Run(c.Name, func(t *testing.T) {
 			if why := notApplicable(c); why != "" {
 				t.Skip("does not apply to gRPC: " + why)
@@ -73,7 +79,7 @@ func TestConformance(t *testing.T) {
 				c.Want, c.Decision = d.want, d.decision
 			}
 			ran++
-			runConformanceCase(t, c)
+			runConformanceCase(t, m, c)
 		})
 	}
 	if ran < 30 {
@@ -90,15 +96,15 @@ func TestConformance(t *testing.T) {
 	}
 }
 
-func runConformanceCase(t *testing.T, c conformance.Case) {
-	srv := start(t, setup{verifierOpts: c.Options})
+func runConformanceCase(t *testing.T, m conformance.Mode, c conformance.Case) {
+	srv := start(t, setup{verifierOpts: append(slices.Clone(m.Options), c.Options...)})
 	var fields []hpack.HeaderField
 	for _, h := range c.Headers {
 		fields = append(fields, hpack.HeaderField{Name: strings.ToLower(h.Name), Value: h.Value})
 	}
 	res, err := srv.h2call(t, mOnInvoke, fields)
 	got := srv.takeDecisions()
-	if bytes.Contains(res.body, []byte(conformance.Token)) || strings.Contains(res.message, conformance.Token) {
+	if bytes.Contains(res.body, []byte(m.Token)) || strings.Contains(res.message, m.Token) {
 		t.Error("the answer holds the token")
 	}
 	switch {
@@ -128,13 +134,13 @@ func runConformanceCase(t *testing.T, c conformance.Case) {
 				t.Errorf("handler answered %q, want %q", res.body, w)
 			}
 		}
-		if c.Decision != 0 && (len(got) != 1 || got[0].d != c.Decision) {
+		if c.Decision != 0 && (len(got) != 1 || !m.Agrees(c.Decision, got[0].d)) {
 			t.Errorf("decisions %v, want one %v", got, c.Decision)
 		}
 	}
 
 	// The server lives on and still tells right from wrong.
-	if res, err := srv.h2call(t, mOnInvoke, []hpack.HeaderField{{Name: headerName, Value: conformance.Token}}); err != nil || res.code != codes.OK {
+	if res, err := srv.h2call(t, mOnInvoke, []hpack.HeaderField{{Name: headerName, Value: m.Token}}); err != nil || res.code != codes.OK {
 		t.Fatalf("the server no longer accepts a valid call: %+v, %v", res, err)
 	}
 	if res, err := srv.h2call(t, mOnInvoke, nil); err != nil || res.code != codes.Unauthenticated {

@@ -7,7 +7,10 @@ require (
 	google.golang.org/grpc v1.85.0
 )
 
+require github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
+
 require (
+	github.com/apptoken-go/apptoken/jwt v0.1.0
 	github.com/grpc-ecosystem/go-grpc-middleware/v2 v2.3.4
 	go.uber.org/goleak v1.3.0
 	golang.org/x/net v0.60.0
@@ -18,3 +21,5 @@ require (
 )
 
 replace github.com/apptoken-go/apptoken/core => ../../core
+
+replace github.com/apptoken-go/apptoken/jwt => ../../jwt
