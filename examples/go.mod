@@ -22,8 +22,11 @@ require (
 	go.opentelemetry.io/otel/sdk/metric v1.47.0
 )
 
+require github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
+
 require (
 	github.com/andybalholm/brotli v1.2.7 // indirect
+	github.com/apptoken-go/apptoken/jwt v0.1.0
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/bytedance/gopkg v0.1.3 // indirect
 	github.com/bytedance/sonic v1.15.0 // indirect
@@ -93,3 +96,5 @@ replace (
 	github.com/apptoken-go/apptoken/core => ../core
 	github.com/apptoken-go/apptoken/otel => ../otel
 )
+
+replace github.com/apptoken-go/apptoken/jwt => ../jwt

@@ -82,7 +82,7 @@ func childEnv(extra ...string) []string {
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
 		switch name {
-		case "APP_API_TOKEN", "APP_API_TOKEN_FILE", "APP_PORT", "METRICS_PORT":
+		case "APP_API_TOKEN", "APP_API_TOKEN_FILE", "APP_API_TOKEN_KEYS", "APP_API_TOKEN_AUDIENCE", "APP_PORT", "METRICS_PORT":
 			continue
 		}
 		env = append(env, kv)

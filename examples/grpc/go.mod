@@ -13,7 +13,10 @@ require (
 	google.golang.org/protobuf v1.36.12
 )
 
+require github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
+
 require (
+	github.com/apptoken-go/apptoken/jwt v0.1.0
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
@@ -41,3 +44,5 @@ replace (
 	github.com/apptoken-go/apptoken/core => ../../core
 	github.com/apptoken-go/apptoken/otel => ../../otel
 )
+
+replace github.com/apptoken-go/apptoken/jwt => ../../jwt

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	apptoken "github.com/apptoken-go/apptoken/core"
+	apptokenjwt "github.com/apptoken-go/apptoken/jwt"
 )
 
 // Environment variables read besides the token's (APP_API_TOKEN_FILE,
@@ -114,6 +115,9 @@ func run(ctx context.Context, args []string, out io.Writer, ready func(net.Addr)
 	}
 	if cfg.legacy {
 		opts = append(opts, apptoken.WithInsecureLegacySidecarGRPC())
+	}
+	if keys, ok := apptokenjwt.FromEnv(); ok { // signed tokens, as the HTTP examples
+		opts = append(opts, apptoken.WithMatcher(keys))
 	}
 	var mx *metrics
 	if cfg.metricsPort != "" {

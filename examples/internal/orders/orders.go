@@ -76,8 +76,9 @@ func Fail(log *slog.Logger, err error) {
 
 // MustVerifier returns the verifier built with the library's defaults: the
 // file named by APP_API_TOKEN_FILE (reloaded when it changes) if that is
-// set, else APP_API_TOKEN. When there is no valid token it exits with
-// status 1 and the library's message, which names the variable. Rejected
+// set, else APP_API_TOKEN; or, when APP_API_TOKEN_KEYS is set, signed
+// tokens (see TokenOptions). When there is no valid token or key it exits
+// with status 1 and the library's message, which names the variable. Rejected
 // requests are logged with their method, path and reason, never a token,
 // at most 10 a minute and then one line counting the rest
 // (apptoken.WithRejectionLog), so that a flood of bad requests cannot
@@ -92,7 +93,7 @@ func MustVerifier(log *slog.Logger) *apptoken.Verifier {
 	if err != nil {
 		Fail(log, err)
 	}
-	opts := []apptoken.Option{RejectionLog(log)}
+	opts := append(TokenOptions(), RejectionLog(log))
 	if m != nil {
 		opts = append(opts, m.m.Options()...)
 	}
