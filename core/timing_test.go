@@ -158,6 +158,7 @@ type compareKind int
 const (
 	realVerify      compareKind = iota // the Verifier itself
 	matchOnly                          // the Verifier's compare alone, without the decision around it
+	remembered                         // a Verifier with a matcher, the tokens being values it accepted lately
 	earlyExit                          // leaky: stops at the first differing byte
 	plainEqual                         // leaky: ==
 	stdConstantTime                    // leaky: subtle.ConstantTimeCompare, which hides content, not length
@@ -211,6 +212,19 @@ func timingCases() []timingCase {
 		{"several tokens", "3 tokens: value matches the last vs none (compare)", matchOnly,
 			[2]classSpec{derived(three, 2, 43, 0, 0), derived(three, 2, 43, 0, 43)}, expectUnder},
 
+		// The same compare, over the values a matcher accepted (signed
+		// tokens daprd sent) instead of the configured tokens; a value
+		// the verifier does not remember goes to a matcher that refuses
+		// everything at once.
+		{"remembered", "43 B remembered: all but the last byte shared vs none", remembered,
+			[2]classSpec{derived(one, 0, 43, 42, 43), derived(one, 0, 43, 0, 43)}, expectUnder},
+		{"remembered", "300 B remembered: first byte differs vs last byte differs", remembered,
+			[2]classSpec{derived([]int{300}, 0, 300, 0, 1), derived([]int{300}, 0, 300, 299, 300)}, expectUnder},
+		{"remembered", "43 B value: remembered 43 B vs 300 B", remembered,
+			[2]classSpec{random(one, 43), random([]int{300}, 43)}, expectUnder},
+		{"remembered", "3 remembered: value matches the first vs the last", remembered,
+			[2]classSpec{derived(three, 0, 43, 0, 0), derived(three, 2, 43, 0, 0)}, expectUnder},
+
 		{"public (control)", "value length: 43 B vs 63 B (same chunk)", realVerify,
 			[2]classSpec{random(one, 43), random(one, 63)}, expectControl},
 		{"public (control)", "value length: 1 chunk vs 2 chunks", realVerify,
@@ -247,6 +261,7 @@ const (
 // measurement (see the file comment).
 type rig struct {
 	v      *Verifier
+	vm     *Verifier // with a matcher, remembering what v's set holds
 	set    *tokenSet
 	padded [][MaxTokenLength]byte // the set's full capacity
 	lens   []int
@@ -273,11 +288,19 @@ func newRig(t *testing.T) *rig {
 	}
 	t.Cleanup(func() { _ = v.Close() })
 	set := v.tokens.Load()
+	// vm has no token, and remembers the values in v's set: the same
+	// memory, rewritten for each measurement.
+	vm, err := New(WithMatcher(refuseAll{}), WithEventLog(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = vm.Close() })
+	vm.tokens.Load().memo.set.Store(&set.ctSet)
 	page := make([]byte, 2*pageSize)
 	addr := uintptr(unsafe.Pointer(unsafe.SliceData(page))) //nolint:gosec // G103: only to align the value's buffer to a page
 	skip := int((pageSize - addr%pageSize) % pageSize)
 	return &rig{
-		v: v, set: set, padded: set.padded, lens: set.lens,
+		v: v, vm: vm, set: set, padded: set.padded, lens: set.lens,
 		buf: page[skip : skip+pageSize : skip+pageSize],
 		rng: rand.New(rand.NewPCG(1, 2)),
 	}
@@ -305,7 +328,7 @@ func (r *rig) use(c *timingCase, seed uint64) {
 	}
 	clear(r.buf)
 	switch c.compare {
-	case realVerify, matchOnly:
+	case realVerify, matchOnly, remembered:
 		r.leaky = nil
 	case earlyExit:
 		r.leaky = func(a, b string) bool {
@@ -384,6 +407,9 @@ func (r *rig) prepare(k int) {
 // verify is the step measured: the Verifier's, or a leaky stand-in that
 // does the same work around the compare (exemptions, limits).
 func (r *rig) verify(method, path string, values []string) Decision {
+	if r.cur != nil && r.cur.compare == remembered {
+		return r.vm.Verify(method, path, values)
+	}
 	if r.leaky == nil {
 		return r.v.Verify(method, path, values)
 	}
@@ -502,6 +528,9 @@ func TestTimingRig(t *testing.T) {
 				}
 				if got := matchAny(&r.set.ctSet, r.values[:]); got != btoi(want == Accepted) {
 					t.Fatalf("%s: class %d: matchAny = %d", c.name, k, got)
+				}
+				if c.compare == remembered && len(r.vm.tokens.Load().lens) != 0 {
+					t.Fatalf("%s: the verifier with a matcher has tokens of its own", c.name)
 				}
 				if len(r.values[0]) != c.class[k].n || len(r.set.lens) != len(c.class[k].tokens) {
 					t.Fatalf("%s: class %d: value of %d bytes, %d tokens", c.name, k, len(r.values[0]), len(r.set.lens))
@@ -623,3 +652,10 @@ func fmtTries(ts []timingTry) string {
 	}
 	return strings.Join(parts, "; retry: ")
 }
+
+// refuseAll is a matcher that refuses every value at once.
+type refuseAll struct{}
+
+func (refuseAll) Load() (Matcher, string, error)         { return refuseAll{}, "", nil }
+func (refuseAll) String() string                         { return "refuse all" }
+func (refuseAll) Match(string) (Decision, time.Duration) { return Mismatch, 0 }
