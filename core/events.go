@@ -66,7 +66,9 @@ type Event struct {
 	// Err is the reason of an EventReloadFailed.
 	Err error
 	// Token is the 1-based position of the token an expiry event is about,
-	// in the order the sources yield them, and Expiry its exp claim.
+	// in the order the sources yield them, and Expiry its exp claim. Token
+	// is 0 for a value a matcher accepted (a signed token daprd sent; see
+	// [WithMatcher]); it expires when the matcher said it would.
 	Token  int
 	Expiry time.Time
 }
@@ -94,9 +96,19 @@ func logEvent(l *slog.Logger, e Event) {
 		l.LogAttrs(ctx, slog.LevelError, "apptoken: reload failed; keeping the previous tokens",
 			slog.Int("tokens", e.Tokens), slog.String("error", e.Err.Error()))
 	case EventTokenExpiring:
+		if e.Token == 0 {
+			l.LogAttrs(ctx, slog.LevelWarn, "apptoken: the signed token the sidecar sends expires soon; give daprd a new one",
+				slog.Time("expiry", e.Expiry))
+			return
+		}
 		l.LogAttrs(ctx, slog.LevelWarn, "apptoken: a configured token expires soon",
 			slog.Int("token", e.Token), slog.Time("expiry", e.Expiry))
 	case EventTokenExpired:
+		if e.Token == 0 {
+			l.LogAttrs(ctx, slog.LevelError, "apptoken: the signed token the sidecar sent has expired and is refused; give daprd a new one",
+				slog.Time("expiry", e.Expiry))
+			return
+		}
 		l.LogAttrs(ctx, slog.LevelWarn, "apptoken: a configured token has expired",
 			slog.Int("token", e.Token), slog.Time("expiry", e.Expiry))
 	}
@@ -146,6 +158,13 @@ func (v *Verifier) reportExpiry(w *expiryWatch, s *tokenSet) {
 		}
 		w.said[i] = kind
 		v.emit(Event{Kind: kind, Tokens: len(s.raw), Token: i + 1, Expiry: exp})
+	}
+	expiring, expired := s.memo.expiry(now)
+	for _, end := range expiring {
+		v.emit(Event{Kind: EventTokenExpiring, Tokens: len(s.raw), Expiry: end})
+	}
+	for _, end := range expired {
+		v.emit(Event{Kind: EventTokenExpired, Tokens: len(s.raw), Expiry: end})
 	}
 }
 

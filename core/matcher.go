@@ -56,7 +56,10 @@ const MaxRemembered = 8
 // matcher, by the same constant-time compare as the tokens. At most
 // [MaxRemembered] values are remembered at once (a value accepted while
 // that many are remembered is checked again on its next call), and a new
-// matcher starts with none. [Verifier.Status] includes their expiry.
+// matcher starts with none. [Verifier.Status] includes their expiry, and
+// the reloader reports a remembered value that comes within ExpiryWarning
+// of its end, and its end, as events with Token 0 (see [Event]): daprd
+// never renews its token, so that is when it must be given a new one.
 func WithMatcher(src MatcherSource) Option {
 	return optionFunc(func(c *config) {
 		if src == nil {
@@ -117,6 +120,8 @@ type memo struct {
 	values []string
 	ends   []time.Time
 	timers []*time.Timer
+	warned []bool      // an EventTokenExpiring was reported for the value
+	ended  []time.Time // the ends of values forgotten since last asked
 }
 
 // match reports, as 1 or 0, whether a value is remembered.
@@ -146,6 +151,7 @@ func (m *memo) add(value string, ttl time.Duration) {
 	m.values = append(m.values, value)
 	m.ends = append(m.ends, time.Now().Add(ttl).Round(time.Second))
 	m.timers = append(m.timers, time.AfterFunc(ttl, func() { m.forget(value) }))
+	m.warned = append(m.warned, false)
 	m.publish()
 }
 
@@ -157,9 +163,11 @@ func (m *memo) forget(value string) {
 	if i < 0 {
 		return
 	}
+	m.ended = append(m.ended, m.ends[i])
 	m.values = slices.Delete(m.values, i, i+1)
 	m.ends = slices.Delete(m.ends, i, i+1)
 	m.timers = slices.Delete(m.timers, i, i+1)
+	m.warned = slices.Delete(m.warned, i, i+1)
 	m.publish()
 }
 
@@ -173,8 +181,26 @@ func (m *memo) drop() {
 	for _, t := range m.timers {
 		t.Stop()
 	}
-	m.values, m.ends, m.timers = nil, nil, nil
+	m.values, m.ends, m.timers, m.warned, m.ended = nil, nil, nil, nil, nil
 	m.publish()
+}
+
+// expiry returns the ends of the values that came within ExpiryWarning
+// of their end since last asked, and of those forgotten at their end.
+func (m *memo) expiry(now time.Time) (expiring, expired []time.Time) {
+	if m == nil {
+		return nil, nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, end := range m.ends {
+		if !m.warned[i] && end.Sub(now) <= ExpiryWarning {
+			m.warned[i] = true
+			expiring = append(expiring, end)
+		}
+	}
+	expired, m.ended = m.ended, nil
+	return expiring, expired
 }
 
 // publish makes the request path see m.values. Called with m.mu held.

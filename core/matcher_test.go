@@ -207,7 +207,7 @@ func TestMatcherForgetsAtTTL(t *testing.T) {
 }
 
 func TestMatcherReload(t *testing.T) {
-	src := &matcherSource{prefix: "k1-", ttl: time.Hour}
+	src := &matcherSource{prefix: "k1-", ttl: 30 * 24 * time.Hour} // far from expiring
 	events := make(chan apptoken.Event, 16)
 	v, err := apptoken.New(apptoken.WithMatcher(src), apptoken.WithEventLog(nil),
 		apptoken.WithReloadInterval(10*time.Millisecond),
@@ -283,5 +283,32 @@ func TestMatcherDecisionNames(t *testing.T) {
 		if d.String() != want || d.Allowed() {
 			t.Errorf("%d: %q allowed=%v, want %q, not allowed", d, d.String(), d.Allowed(), want)
 		}
+	}
+}
+
+// TestMatcherExpiryEvents: a remembered value near its end is reported
+// once as expiring, and once as expired when it is forgotten, both with
+// Token 0.
+func TestMatcherExpiryEvents(t *testing.T) {
+	src := &matcherSource{prefix: "signed-", ttl: 300 * time.Millisecond}
+	events := make(chan apptoken.Event, 16)
+	v, err := apptoken.New(apptoken.WithMatcher(src), apptoken.WithEventLog(nil),
+		apptoken.WithReloadInterval(10*time.Millisecond),
+		apptoken.WithEventHook(func(e apptoken.Event) { events <- e }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	v.Verify("POST", "/orders", []string{"signed-a"})
+	if e := waitEvent(t, events); e.Kind != apptoken.EventTokenExpiring || e.Token != 0 || e.Expiry.IsZero() {
+		t.Fatalf("event %+v, want token_expiring for token 0", e)
+	}
+	if e := waitEvent(t, events); e.Kind != apptoken.EventTokenExpired || e.Token != 0 {
+		t.Fatalf("event %+v, want token_expired for token 0", e)
+	}
+	select {
+	case e := <-events:
+		t.Errorf("one more event: %+v", e)
+	case <-time.After(100 * time.Millisecond):
 	}
 }
