@@ -39,7 +39,9 @@
 //
 // apptoken.decisions counts every request the verifier decides.
 // apptoken.decision is the [apptoken.Decision] as its String() gives it:
-// accepted, exempt, missing, mismatch, too_long or too_many_values.
+// accepted, exempt, missing, mismatch, too_long or too_many_values, and
+// with signed tokens (the jwt module) malformed, expired, not_yet_valid,
+// wrong_audience, wrong_issuer, unknown_key or bad_signature.
 // apptoken.allowed is true for accepted and exempt, false for the others.
 // The decision is one value that says both whether a request got through
 // and why; apptoken.allowed repeats the first half so that "every rejection"
@@ -65,13 +67,14 @@
 // because Prometheus' increase() and rate() miss the first increment of a
 // series that appears with it: the first failed reload would fire no
 // alert. With [WithMethodAttribute], decisions appear with their first
-// request instead (all of them at 0 would be 66 series).
+// request instead (all of them at 0 would be 143 series).
 //
 // The gauges are read at each collection, from [apptoken.Verifier.Status]
 // (worked out when the tokens are loaded, not per call):
 // apptoken.token.count is the number of tokens in force, and
 // apptoken.token.time_left the seconds left until the earliest exp claim of
-// the JWT-shaped ones, named after the OpenTelemetry Collector's
+// the JWT-shaped ones (and of the signed token daprd sent lately, when
+// signed tokens are verified), named after the OpenTelemetry Collector's
 // tlscheck.time_left for certificates. Unlike that one, it goes negative
 // once the claim has passed, so that it also tells how long ago. It is not
 // reported while no token carries an exp claim.

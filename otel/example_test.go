@@ -59,5 +59,12 @@ func ExampleNew() {
 	// apptoken.decisions{apptoken.decision=mismatch} 1
 	// apptoken.decisions{apptoken.decision=too_long} 0
 	// apptoken.decisions{apptoken.decision=too_many_values} 0
+	// apptoken.decisions{apptoken.decision=malformed} 0
+	// apptoken.decisions{apptoken.decision=expired} 0
+	// apptoken.decisions{apptoken.decision=not_yet_valid} 0
+	// apptoken.decisions{apptoken.decision=wrong_audience} 0
+	// apptoken.decisions{apptoken.decision=wrong_issuer} 0
+	// apptoken.decisions{apptoken.decision=unknown_key} 0
+	// apptoken.decisions{apptoken.decision=bad_signature} 0
 	// apptoken.token.count 1
 }

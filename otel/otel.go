@@ -32,6 +32,9 @@ const (
 var decisions = []apptoken.Decision{
 	apptoken.Accepted, apptoken.Exempt, apptoken.Missing,
 	apptoken.Mismatch, apptoken.TooLong, apptoken.TooManyValues,
+	// What a matcher (signed tokens) says.
+	apptoken.Malformed, apptoken.Expired, apptoken.NotYetValid, apptoken.WrongAudience,
+	apptoken.WrongIssuer, apptoken.UnknownKey, apptoken.BadSignature,
 }
 
 // methods are the values of http.request.method: the methods the semantic
@@ -172,7 +175,7 @@ func New(opts ...Option) (*Metrics, error) {
 	// Every series that can appear starts at 0: Prometheus' increase() and
 	// rate() miss the first increment of a series that appears with it, so
 	// that the first failed reload would never fire an alert. With the
-	// method attribute that would be 66 series of decisions, so those then
+	// method attribute that would be 143 series of decisions, so those then
 	// appear with their first request.
 	ctx := context.Background()
 	if !m.method {

@@ -190,10 +190,17 @@ func TestScriptedRun(t *testing.T) {
 	got := collect(t, reader)
 	want := map[string]instrument{
 		"apptoken.decisions": {"{decision}", "sum monotonic=true CumulativeTemporality", []point{
+			{"apptoken.allowed=false,apptoken.decision=bad_signature", 0},
+			{"apptoken.allowed=false,apptoken.decision=expired", 0},
+			{"apptoken.allowed=false,apptoken.decision=malformed", 0},
 			{"apptoken.allowed=false,apptoken.decision=mismatch", 1},
 			{"apptoken.allowed=false,apptoken.decision=missing", 2},
+			{"apptoken.allowed=false,apptoken.decision=not_yet_valid", 0},
 			{"apptoken.allowed=false,apptoken.decision=too_long", 1},
 			{"apptoken.allowed=false,apptoken.decision=too_many_values", 1},
+			{"apptoken.allowed=false,apptoken.decision=unknown_key", 0},
+			{"apptoken.allowed=false,apptoken.decision=wrong_audience", 0},
+			{"apptoken.allowed=false,apptoken.decision=wrong_issuer", 0},
 			{"apptoken.allowed=true,apptoken.decision=accepted", 5},
 			{"apptoken.allowed=true,apptoken.decision=exempt", 1},
 		}},
@@ -315,8 +322,8 @@ func TestGlobalMeterProvider(t *testing.T) {
 func TestSeriesStartAtZero(t *testing.T) {
 	_, reader := newMetrics(t)
 	got := collect(t, reader)
-	if p := got["apptoken.decisions"].points; len(p) != 6 || slices.ContainsFunc(p, func(x point) bool { return x.value != 0 }) {
-		t.Errorf("decisions: %v, want the 6 at 0", p)
+	if p := got["apptoken.decisions"].points; len(p) != 13 || slices.ContainsFunc(p, func(x point) bool { return x.value != 0 }) {
+		t.Errorf("decisions: %v, want the 13 at 0", p)
 	}
 	want := []point{{"apptoken.reload.result=failure", 0}, {"apptoken.reload.result=success", 0}}
 	if p := got["apptoken.reloads"].points; !slices.Equal(p, want) {
