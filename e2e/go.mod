@@ -8,6 +8,11 @@ require (
 )
 
 require (
+	github.com/apptoken-go/apptoken/core v0.1.0 // indirect
+	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
+)
+
+require (
 	github.com/apptoken-go/apptoken/jwt v0.1.0
 	golang.org/x/net v0.60.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
@@ -16,3 +21,5 @@ require (
 )
 
 replace github.com/apptoken-go/apptoken/jwt => ../jwt
+
+replace github.com/apptoken-go/apptoken/core => ../core
