@@ -52,7 +52,8 @@ var (
 // safe for concurrent use. Deciding takes no lock and allocates nothing:
 // the accepted tokens sit behind an atomic pointer that a reload swaps as
 // a whole. (Logging a rejection with [WithRejectionLog] costs what a log
-// line costs, at most 10 times a minute.)
+// line costs, at most 10 times a minute; a value no token equals costs
+// what a [Matcher], if any, takes to decide it.)
 //
 // A nil *Verifier rejects every request.
 type Verifier struct {
