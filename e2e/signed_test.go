@@ -117,7 +117,7 @@ func TestSignedTokens(t *testing.T) {
 	if status, n := invoke(d, "signed-2"); status != 200 || n != 1 {
 		t.Errorf("invoke after minting a new token and restarting daprd: %d, counted %d", status, n)
 	}
-	if a.Pid() != pid || a.Proc.Exited() {
+	if a.Pid() != pid || a.Exited() {
 		t.Error("the app was restarted")
 	}
 	if out := a.Log.String(); strings.Contains(out, first) || strings.Contains(out, next) {
