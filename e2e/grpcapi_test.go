@@ -185,6 +185,28 @@ func (p *pair) testProxy(t *testing.T) {
 	}
 	p.record(t, callProxy, fmt.Sprintf("%s; app gets %s", code, shape), code == "OK" && shape == want,
 		"OK; app gets "+want)
+
+	// What the spy's daprd sent with the two lists it asks for at start:
+	// no token, in every version, which is why both are exempt by default.
+	var got []string
+	ok := true
+	for _, m := range []string{harness.MethodListTopics, harness.MethodListBindings} {
+		values, called := p.spied[m]
+		name := m[strings.LastIndex(m, "/")+1:]
+		switch {
+		case !called:
+			got = append(got, name+" not called")
+			ok = false
+		default:
+			got = append(got, name+" "+describeValues(values, p.apiToken, p.appToken))
+			ok = ok && len(values) == 0
+		}
+	}
+	cell := "no token"
+	if !ok {
+		cell = strings.Join(got, "; ")
+	}
+	p.recordCell(t, callListsSent, cell, strings.Join(got, "; "), ok, "both called with no token")
 }
 
 // describeValues names each token value without revealing it.
@@ -255,7 +277,29 @@ func spyProxiedTokens(t *testing.T, p *pair) []string {
 	if err != nil || code != "OK" {
 		t.Fatalf("proxied call to the spy: %s %v", code, err)
 	}
+	// daprd asks for the subscriptions and the input bindings as it starts;
+	// give it a moment if it has not yet.
+	lists := []string{harness.MethodListTopics, harness.MethodListBindings}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := 0
+		for _, m := range lists {
+			if _, ok := seen[m]; ok {
+				n++
+			}
+		}
+		mu.Unlock()
+		if n == len(lists) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	mu.Lock()
 	defer mu.Unlock()
+	p.spied = map[string][]string{}
+	for m, v := range seen {
+		p.spied[m] = v
+	}
 	return seen[methodStats]
 }

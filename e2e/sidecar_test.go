@@ -105,10 +105,11 @@ const (
 	callWrongBinding          = "daprd with a wrong APP_API_TOKEN: input binding delivery"
 	callDirectBinding         = "around daprd: binding delivery, no token"
 	callDirectBindingDiscover = "around daprd: binding discovery, no token"
+	callListsSent             = "what daprd sends with ListTopicSubscriptions and ListInputBindings (a spy app)"
 )
 
 var callOrder = []string{
-	callInvoke, callPublish, callBindingDiscovery, callBinding, callHealth, callProxy,
+	callInvoke, callPublish, callBindingDiscovery, callBinding, callHealth, callProxy, callListsSent,
 	callWrongInvoke, callWrongSubscribe, callWrongPublish, callWrongBinding, callWrongProxy,
 	callDirectNone, callDirectWrong, callDirectAPIToken, callDirectBearer, callDirectRight,
 	callDirectEvent, callDirectSubscribe, callDirectBinding, callDirectBindingDiscover,
@@ -137,6 +138,7 @@ var compatRows = []harness.CompatRow{
 	{Call: callHealth, Group: "http", Label: "daprd's app health probe (no token)", App: appHTTP},
 	{Call: callHealth, Group: "grpc", Label: "daprd's app health probe (no token)", App: appGRPC},
 	{Call: callProxy, Group: "grpc", Label: "gRPC call proxied by daprd: the app receives", App: appGRPC},
+	{Call: callListsSent, Group: "grpc", Label: "`ListTopicSubscriptions`, `ListInputBindings`: daprd sends", App: appGRPC},
 	{Call: callWrongInvoke, Group: "http", Label: "daprd with a wrong `APP_API_TOKEN`: invocation", App: appHTTP},
 	{Call: callWrongInvoke, Group: "grpc", Label: "daprd with a wrong `APP_API_TOKEN`: invocation", App: appGRPC},
 	{Call: callWrongPublish, Group: "http", Label: "daprd with a wrong `APP_API_TOKEN`: pub/sub delivery", App: appHTTP},
@@ -273,6 +275,10 @@ type pair struct {
 	d     *harness.Daprd
 	api   appAPI
 	start time.Time // when daprd was ready
+
+	// spied holds the dapr-api-token values a daprd of this version sent
+	// with each method to a spy app (gRPC pairs, from testProxy).
+	spied map[string][]string
 }
 
 // appAPI is what differs between the HTTP apps and the gRPC app.
@@ -605,6 +611,21 @@ func (p *pair) testPublish(t *testing.T) {
 	t.Logf("daprd logged %d errors naming Unauthenticated after the publish", daprdErrs)
 }
 
+// sentWhat says what daprd sent with the calls to a gRPC method that the
+// app refused, from the decisions it logged: "no token sent" (missing),
+// "wrong token sent" (mismatch), or both.
+func sentWhat(log, method string) string {
+	missing := countRejectionsOf(log, "POST", method, "missing")
+	mismatch := countRejectionsOf(log, "POST", method, "mismatch")
+	switch {
+	case missing > 0 && mismatch == 0:
+		return "no token sent"
+	case mismatch > 0 && missing == 0:
+		return "wrong token sent"
+	}
+	return fmt.Sprintf("no token sent %d×, a wrong one %d×", missing, mismatch)
+}
+
 // waitSettled polls count until it is above zero and has not changed for
 // quiet, or until timeout, and returns its last value.
 func waitSettled(timeout, quiet time.Duration, count func() int) int {
@@ -660,7 +681,7 @@ func (p *pair) testBinding(t *testing.T) {
 		if p.proto == harness.ProtoHTTP {
 			cell, discovery = "accepted (token sent)", "OPTIONS /cron accepted, then deliveries"
 		} else {
-			cell, discovery = "answered (exempt: never a token)", "ListInputBindings answered, then deliveries"
+			cell, discovery = "answered (exempt)", "ListInputBindings answered, then deliveries"
 		}
 	}
 	if !p.legacy {
@@ -752,7 +773,7 @@ func (p *pair) testWrongAppTokenBinding(t *testing.T) {
 		return
 	}
 	if p.proto == harness.ProtoGRPC {
-		p.recordCell(t, callWrongBinding, "refused", fmt.Sprintf("refused: Unauthenticated ×%d, counted %d", refused, c.Bindings),
+		p.recordCell(t, callWrongBinding, "refused ("+sentWhat(a.Log.String(), deliveryRoute)+")", fmt.Sprintf("refused: Unauthenticated ×%d, counted %d", refused, c.Bindings),
 			c.Bindings == 0 && refused >= 2, "every event refused, none counted")
 		return
 	}
@@ -850,7 +871,7 @@ func (p *pair) testWrongAppToken(t *testing.T) {
 	case got > 0:
 		cell, outcome = "delivered", fmt.Sprintf("delivered, counted %d", got)
 	case p.proto == harness.ProtoGRPC:
-		cell, outcome = "refused", fmt.Sprintf("refused: Unauthenticated ×%d, counted 0", refused)
+		cell, outcome = "refused ("+sentWhat(p.a.Log.Since(mark), harness.MethodOnTopicEvent)+")", fmt.Sprintf("refused: Unauthenticated ×%d, counted 0", refused)
 	default:
 		cell, outcome = "not subscribed (`/dapr/subscribe` refused)", "not delivered (no subscription), counted 0"
 	}
