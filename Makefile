@@ -83,6 +83,10 @@ daprd: ## build (or take from the cache) the pinned daprd versions
 e2e: daprd ## end-to-end suite: the examples behind real daprd v1.14.4 and v1.18.0
 	bash scripts/e2e.sh
 
+.PHONY: compat
+compat: ## the end-to-end suite against daprd v1.14.4, v1.15.4, v1.16.0, v1.16.5 and v1.18.0; writes README's compatibility table
+	bash scripts/compat.sh
+
 .PHONY: release
 release: ## VERSION=v0.x.y: set it in every go.mod, commit, report API changes, tag every module (pushes nothing)
 	@[ -n "$(VERSION)" ] || { echo "usage: make release VERSION=v0.x.y" >&2; exit 2; }

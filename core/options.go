@@ -187,6 +187,14 @@ func WithoutDefaultExemptions() Option {
 // that checks the token. It adds to the other exemptions, whatever their
 // order.
 //
+// What real sidecars did (the end-to-end suite, `make compat`, whose table
+// is in the repository's README): v1.14.4, v1.15.4 and v1.16.0 sent
+// OnTopicEvent and OnBindingEvent without a token, v1.16.5 and v1.18.0 with
+// it. The boundaries themselves (v1.15.13, v1.16.2) and v1.17 rest on
+// Dapr's release notes and source: those versions could not be built from
+// the module proxy there. OnBulkTopicEvent and OnJobEvent were not
+// run; in Dapr's source the change that added the token covers them too.
+//
 // Risk: anyone who can reach the app's gRPC port can then call those
 // methods without a token, that is, inject messages, binding events and
 // jobs. Use it only while such a sidecar is deployed, with the app port

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -59,7 +60,7 @@ func decodeStats(b []byte) (counts, error) {
 	if err != nil {
 		return counts{}, fmt.Errorf("%s answer: %w", methodStats, err)
 	}
-	return counts{Orders: int(f.Varint(1)), Events: int(f.Varint(2))}, nil
+	return counts{Orders: int(f.Varint(1)), Events: int(f.Varint(2)), Bindings: int(f.Varint(3))}, nil
 }
 
 // call makes one unary call and returns its status code's name, after
@@ -91,6 +92,27 @@ func (g *grpcAPI) directSubscribe(ctx context.Context) (string, error) {
 	return g.call(ctx, harness.MethodListTopics, nil, nil)
 }
 
+func (g *grpcAPI) directBinding(ctx context.Context) (string, error) {
+	return g.call(ctx, harness.MethodOnBinding, harness.BindingEventRequest("cron", nil), nil)
+}
+
+// directBindingDiscovery calls ListInputBindings with no token, and checks
+// that the answer names the binding "cron".
+func (g *grpcAPI) directBindingDiscovery(ctx context.Context) (string, error) {
+	resp, err := harness.InvokeRaw(ctx, g.conn, harness.MethodListBindings, nil, nil)
+	if err != nil {
+		return status.Code(err).String(), nil
+	}
+	names, err := harness.ListInputBindingsNames(resp)
+	if err != nil {
+		return "", err
+	}
+	if !slices.Equal(names, []string{"cron"}) {
+		return "", fmt.Errorf("ListInputBindings answered %q, want [cron]", names)
+	}
+	return codes.OK.String(), nil
+}
+
 func (g *grpcAPI) rejections(log, method string) int { return countRejections(log, method) }
 
 // countRejections counts the lines of an example app's log that report a
@@ -101,6 +123,20 @@ func countRejections(log, route string) int {
 	n := 0
 	for _, line := range strings.Split(log, "\n") {
 		if strings.Contains(line, "rejected") && re.MatchString(line) {
+			n++
+		}
+	}
+	return n
+}
+
+// countRejectionsOf counts the lines of an example app's log that report a
+// rejected call with this method (HTTP method; gRPC calls are logged as
+// POST) to exactly route, and, unless decision is "", with that decision.
+func countRejectionsOf(log, method, route, decision string) int {
+	re := regexp.MustCompile(`rejected.* method=` + regexp.QuoteMeta(method) + ` path=` + regexp.QuoteMeta(route) + `(\s|$|")`)
+	n := 0
+	for _, line := range strings.Split(log, "\n") {
+		if re.MatchString(line) && (decision == "" || strings.Contains(line, " decision="+decision)) {
 			n++
 		}
 	}
@@ -144,11 +180,33 @@ func (p *pair) testProxy(t *testing.T) {
 	values := spyProxiedTokens(t, p)
 	shape := describeValues(values, p.apiToken, p.appToken)
 	want := "[app token]"
-	if p.version == "v1.14.4" {
+	if v, _ := harness.ParseVersion(p.version); v[0] == 1 && v[1] <= 14 {
 		want = "[Dapr API token, app token]"
 	}
 	p.record(t, callProxy, fmt.Sprintf("%s; app gets %s", code, shape), code == "OK" && shape == want,
 		"OK; app gets "+want)
+
+	// What the spy's daprd sent with the two lists it asks for at start:
+	// no token, in every version, which is why both are exempt by default.
+	var got []string
+	ok := true
+	for _, m := range []string{harness.MethodListTopics, harness.MethodListBindings} {
+		values, called := p.spied[m]
+		name := m[strings.LastIndex(m, "/")+1:]
+		switch {
+		case !called:
+			got = append(got, name+" not called")
+			ok = false
+		default:
+			got = append(got, name+" "+describeValues(values, p.apiToken, p.appToken))
+			ok = ok && len(values) == 0
+		}
+	}
+	cell := "no token"
+	if !ok {
+		cell = strings.Join(got, "; ")
+	}
+	p.recordCell(t, callListsSent, cell, strings.Join(got, "; "), ok, "both called with no token")
 }
 
 // describeValues names each token value without revealing it.
@@ -219,7 +277,29 @@ func spyProxiedTokens(t *testing.T, p *pair) []string {
 	if err != nil || code != "OK" {
 		t.Fatalf("proxied call to the spy: %s %v", code, err)
 	}
+	// daprd asks for the subscriptions and the input bindings as it starts;
+	// give it a moment if it has not yet.
+	lists := []string{harness.MethodListTopics, harness.MethodListBindings}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := 0
+		for _, m := range lists {
+			if _, ok := seen[m]; ok {
+				n++
+			}
+		}
+		mu.Unlock()
+		if n == len(lists) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	mu.Lock()
 	defer mu.Unlock()
+	p.spied = map[string][]string{}
+	for m, v := range seen {
+		p.spied[m] = v
+	}
 	return seen[methodStats]
 }

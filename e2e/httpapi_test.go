@@ -27,13 +27,14 @@ func (h *httpAPI) stats(ctx context.Context) (counts, error) {
 		return counts{}, fmt.Errorf("GET /stats: %s", resp)
 	}
 	var c struct {
-		Orders *int `json:"orders"`
-		Events *int `json:"events"`
+		Orders   *int `json:"orders"`
+		Events   *int `json:"events"`
+		Bindings *int `json:"bindings"`
 	}
-	if err := json.Unmarshal(resp.Body, &c); err != nil || c.Orders == nil || c.Events == nil {
-		return counts{}, fmt.Errorf("GET /stats: want {\"orders\":N,\"events\":M}, got %s", resp)
+	if err := json.Unmarshal(resp.Body, &c); err != nil || c.Orders == nil || c.Events == nil || c.Bindings == nil {
+		return counts{}, fmt.Errorf("GET /stats: want {\"orders\":N,\"events\":M,\"bindings\":K}, got %s", resp)
 	}
-	return counts{Orders: *c.Orders, Events: *c.Events}, nil
+	return counts{Orders: *c.Orders, Events: *c.Events, Bindings: *c.Bindings}, nil
 }
 
 // checkRejection returns an error if a 401 does not have the library's shape
@@ -84,6 +85,14 @@ func (h *httpAPI) directEvent(ctx context.Context) (string, error) {
 
 func (h *httpAPI) directSubscribe(ctx context.Context) (string, error) {
 	return h.call(ctx, "GET", "/dapr/subscribe", nil, nil)
+}
+
+func (h *httpAPI) directBinding(ctx context.Context) (string, error) {
+	return h.call(ctx, "POST", "/cron", nil, nil)
+}
+
+func (h *httpAPI) directBindingDiscovery(ctx context.Context) (string, error) {
+	return h.call(ctx, "OPTIONS", "/cron", nil, nil)
 }
 
 func (h *httpAPI) rejections(log, route string) int {

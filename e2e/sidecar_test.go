@@ -17,11 +17,63 @@ import (
 	"github.com/apptoken-go/apptoken/e2e/internal/harness"
 )
 
-// daprdVersions are the daprd versions under test and the variables that
-// name their binaries.
+// daprdVersions are the pinned daprd versions under test and the variables
+// that name their binaries.
 var daprdVersions = []struct{ Version, Env string }{
 	{"v1.14.4", "DAPRD_1_14"},
 	{"v1.18.0", "DAPRD_1_18"},
+}
+
+// moreDaprdEnv names the variable that lists more daprd versions to run,
+// as space-separated VERSION=BINARY pairs (`make compat` sets it).
+const moreDaprdEnv = "DAPRD_MORE"
+
+// sidecar is a daprd version under test and where its binary comes from.
+type sidecar struct {
+	Version string
+	Env     string // the variable that names the binary
+	Bin     string // "" when that variable is unset
+}
+
+// sidecars are the daprd versions of this run: the pinned ones, then those
+// of DAPRD_MORE.
+func sidecars() ([]sidecar, error) {
+	var out []sidecar
+	for _, v := range daprdVersions {
+		out = append(out, sidecar{v.Version, v.Env, os.Getenv(v.Env)})
+	}
+	for _, f := range strings.Fields(os.Getenv(moreDaprdEnv)) {
+		version, bin, ok := strings.Cut(f, "=")
+		if _, valid := harness.ParseVersion(version); !ok || !valid || bin == "" {
+			return nil, fmt.Errorf("%s: %q is not VERSION=BINARY (e.g. v1.16.0=/path/to/daprd)", moreDaprdEnv, f)
+		}
+		if slices.ContainsFunc(out, func(s sidecar) bool { return s.Version == version }) {
+			return nil, fmt.Errorf("%s: %s is listed twice", moreDaprdEnv, version)
+		}
+		out = append(out, sidecar{version, moreDaprdEnv, bin})
+	}
+	return out, nil
+}
+
+// legacyGRPC reports whether daprd of this version calls OnTopicEvent,
+// OnBulkTopicEvent*, OnBindingEvent and OnJobEvent* without the app token:
+// v1.14.x, v1.15.0 to v1.15.12 and v1.16.0 to v1.16.1, as the core's
+// WithInsecureLegacySidecarGRPC documents. The suite checks this claim
+// against every version it runs.
+func legacyGRPC(version string) bool {
+	v, ok := harness.ParseVersion(version)
+	if !ok || v[0] != 1 {
+		return false
+	}
+	switch v[1] {
+	case 14:
+		return true
+	case 15:
+		return v[2] < 13
+	case 16:
+		return v[2] < 2
+	}
+	return v[1] < 14
 }
 
 // apps are the example apps under test: every HTTP example, then the gRPC
@@ -47,14 +99,62 @@ const (
 	callDirectEvent     = "around daprd: pub/sub delivery, no token"
 	callDirectSubscribe = "around daprd: subscription list, no token"
 	callProxy           = "gRPC proxy via daprd (dapr-app-id: orders)"
+
+	callBindingDiscovery      = "input binding cron: daprd asks the app (OPTIONS /cron, ListInputBindings)"
+	callBinding               = "input binding cron: delivery to the app, counted"
+	callWrongBinding          = "daprd with a wrong APP_API_TOKEN: input binding delivery"
+	callDirectBinding         = "around daprd: binding delivery, no token"
+	callDirectBindingDiscover = "around daprd: binding discovery, no token"
+	callListsSent             = "what daprd sends with ListTopicSubscriptions and ListInputBindings (a spy app)"
 )
 
 var callOrder = []string{
-	callInvoke, callPublish, callHealth, callProxy,
-	callWrongInvoke, callWrongSubscribe, callWrongPublish, callWrongProxy,
+	callInvoke, callPublish, callBindingDiscovery, callBinding, callHealth, callProxy, callListsSent,
+	callWrongInvoke, callWrongSubscribe, callWrongPublish, callWrongBinding, callWrongProxy,
 	callDirectNone, callDirectWrong, callDirectAPIToken, callDirectBearer, callDirectRight,
-	callDirectEvent, callDirectSubscribe,
+	callDirectEvent, callDirectSubscribe, callDirectBinding, callDirectBindingDiscover,
 }
+
+// The app column of the compatibility table.
+const (
+	appHTTP   = "HTTP"
+	appGRPC   = "gRPC"
+	appLegacy = "gRPC, `WithInsecureLegacySidecarGRPC`"
+)
+
+// compatRows are the rows of the compatibility table (README.md), in order.
+var compatRows = []harness.CompatRow{
+	{Call: callInvoke, Group: "http", Label: "service invocation through daprd", App: appHTTP},
+	{Call: callInvoke, Group: "grpc", Label: "service invocation through daprd", App: appGRPC},
+	{Call: callInvoke, Group: "grpc+legacy", Label: "service invocation through daprd", App: appLegacy},
+	{Call: callPublish, Group: "http", Label: "pub/sub delivery", App: appHTTP},
+	{Call: callPublish, Group: "grpc", Label: "pub/sub delivery (`OnTopicEvent`)", App: appGRPC},
+	{Call: callPublish, Group: "grpc+legacy", Label: "pub/sub delivery (`OnTopicEvent`)", App: appLegacy},
+	{Call: callBindingDiscovery, Group: "http", Label: "input binding discovery (`OPTIONS /cron`)", App: appHTTP},
+	{Call: callBindingDiscovery, Group: "grpc", Label: "input binding discovery (`ListInputBindings`)", App: appGRPC},
+	{Call: callBinding, Group: "http", Label: "input binding delivery (`POST /cron`)", App: appHTTP},
+	{Call: callBinding, Group: "grpc", Label: "input binding delivery (`OnBindingEvent`)", App: appGRPC},
+	{Call: callBinding, Group: "grpc+legacy", Label: "input binding delivery (`OnBindingEvent`)", App: appLegacy},
+	{Call: callHealth, Group: "http", Label: "daprd's app health probe (no token)", App: appHTTP},
+	{Call: callHealth, Group: "grpc", Label: "daprd's app health probe (no token)", App: appGRPC},
+	{Call: callProxy, Group: "grpc", Label: "gRPC call proxied by daprd: the app receives", App: appGRPC},
+	{Call: callListsSent, Group: "grpc", Label: "`ListTopicSubscriptions`, `ListInputBindings`: daprd sends", App: appGRPC},
+	{Call: callWrongInvoke, Group: "http", Label: "daprd with a wrong `APP_API_TOKEN`: invocation", App: appHTTP},
+	{Call: callWrongInvoke, Group: "grpc", Label: "daprd with a wrong `APP_API_TOKEN`: invocation", App: appGRPC},
+	{Call: callWrongPublish, Group: "http", Label: "daprd with a wrong `APP_API_TOKEN`: pub/sub delivery", App: appHTTP},
+	{Call: callWrongPublish, Group: "grpc", Label: "daprd with a wrong `APP_API_TOKEN`: pub/sub delivery", App: appGRPC},
+	{Call: callWrongPublish, Group: "grpc+legacy", Label: "daprd with a wrong `APP_API_TOKEN`: pub/sub delivery", App: appLegacy},
+	{Call: callWrongBinding, Group: "http", Label: "daprd with a wrong `APP_API_TOKEN`: binding delivery", App: appHTTP},
+	{Call: callWrongBinding, Group: "grpc", Label: "daprd with a wrong `APP_API_TOKEN`: binding delivery", App: appGRPC},
+	{Call: callWrongBinding, Group: "grpc+legacy", Label: "daprd with a wrong `APP_API_TOKEN`: binding delivery", App: appLegacy},
+	{Call: callDirectEvent, Group: "grpc+legacy", Label: "around daprd, no token: pub/sub delivery", App: appLegacy},
+	{Call: callDirectBinding, Group: "grpc+legacy", Label: "around daprd, no token: binding delivery", App: appLegacy},
+}
+
+// compatTableEnv names the variable that, when set, names the file the
+// compatibility table is written to at the end of the run (scripts/compat.sh
+// sets it, and puts the table into README.md only when the run passed).
+const compatTableEnv = "APPTOKEN_COMPAT_TABLE"
 
 var (
 	results harness.Recorder
@@ -74,6 +174,14 @@ func TestMain(m *testing.M) {
 	if results.Len() > 0 {
 		table := results.Table(callOrder)
 		fmt.Printf("\n=== RESULTS (what each call did, per daprd version and app protocol)\n\n%s\n", table)
+		compat := results.CompatTable(compatRows)
+		fmt.Printf("\n=== COMPATIBILITY TABLE\n\n%s\n", compat)
+		if path := os.Getenv(compatTableEnv); path != "" {
+			if err := os.WriteFile(path, []byte(compat), 0o600); err != nil {
+				fmt.Fprintf(os.Stderr, "writing the compatibility table: %v\n", err)
+				code = 1
+			}
+		}
 	}
 	os.Exit(code)
 }
@@ -101,11 +209,18 @@ func examples(t *testing.T, root string) map[string]string {
 // the version it claims to be.
 func daprdBinary(t *testing.T, version, env string) string {
 	t.Helper()
-	bin := os.Getenv(env)
+	return checkDaprd(t, sidecar{version, env, os.Getenv(env)})
+}
+
+// checkDaprd returns the sidecar's binary, or skips the test when it has
+// none. It fails when the binary is not the version it claims to be.
+func checkDaprd(t *testing.T, s sidecar) string {
+	t.Helper()
+	version, env, bin := s.Version, s.Env, s.Bin
 	if bin == "" {
 		t.Skipf("%s is not set: it must name a daprd %s binary (scripts/e2e.sh sets it: `bash scripts/e2e.sh` or `make e2e`)", env, version)
 	}
-	out, err := exec.Command(bin, "--version").CombinedOutput() //nolint:gosec // the daprd binary named by DAPRD_1_14 / DAPRD_1_18, by design
+	out, err := exec.Command(bin, "--version").CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s=%s: %s --version: %v\n%s", env, bin, filepath.Base(bin), err, out)
 	}
@@ -124,18 +239,23 @@ func TestSidecar(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	any := false
-	for _, v := range daprdVersions {
-		any = any || os.Getenv(v.Env) != ""
+	all, err := sidecars()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !any {
+	if !slices.ContainsFunc(all, func(s sidecar) bool { return s.Bin != "" }) {
 		t.Skip("DAPRD_1_14 and DAPRD_1_18 are unset: the end-to-end suite needs real daprd binaries; run `make e2e` (or `bash scripts/e2e.sh`)")
 	}
-	for _, v := range daprdVersions {
+	for _, v := range all {
 		for _, app := range apps {
 			t.Run(v.Version+"/"+app, func(t *testing.T) {
 				t.Parallel()
-				bin := daprdBinary(t, v.Version, v.Env)
+				var bin string
+				if v.Env == moreDaprdEnv {
+					bin = checkDaprd(t, v)
+				} else {
+					bin = daprdBinary(t, v.Version, v.Env)
+				}
 				bins := examples(t, root)
 				p := startPair(t, root, v.Version, bin, app, bins)
 				p.run(t)
@@ -160,6 +280,10 @@ type pair struct {
 	d     *harness.Daprd
 	api   appAPI
 	start time.Time // when daprd was ready
+
+	// spied holds the dapr-api-token values a daprd of this version sent
+	// with each method to a spy app (gRPC pairs, from testProxy).
+	spied map[string][]string
 }
 
 // appAPI is what differs between the HTTP apps and the gRPC app.
@@ -173,13 +297,19 @@ type appAPI interface {
 	directEvent(ctx context.Context) (string, error)
 	// directSubscribe asks the app for its subscriptions with no token.
 	directSubscribe(ctx context.Context) (string, error)
+	// directBinding delivers an event of the binding "cron" straight to
+	// the app with no token.
+	directBinding(ctx context.Context) (string, error)
+	// directBindingDiscovery asks the app, as daprd does before reading
+	// the binding "cron", whether it takes it, with no token.
+	directBindingDiscovery(ctx context.Context) (string, error)
 	// rejections counts the app's log lines that report a rejected call to
 	// the given route or gRPC method, in log (the app's output).
 	rejections(log, route string) int
 	close()
 }
 
-type counts struct{ Orders, Events int }
+type counts struct{ Orders, Events, Bindings int }
 
 func startPair(t *testing.T, root, version, bin, app string, bins map[string]string) *pair {
 	t.Helper()
@@ -262,10 +392,12 @@ func (p *pair) run(t *testing.T) {
 	}()
 	t.Run("invoke", p.testInvoke)
 	t.Run("publish", p.testPublish)
+	t.Run("binding", p.testBinding)
 	if p.proto == harness.ProtoGRPC {
 		t.Run("grpc-proxy", p.testProxy)
 	}
 	t.Run("wrong-app-token", p.testWrongAppToken)
+	t.Run("wrong-app-token-binding", p.testWrongAppTokenBinding)
 	t.Run("direct", p.testDirect)
 	t.Run("health", p.testHealth) // last: by then daprd has probed many times
 }
@@ -275,6 +407,16 @@ func (p *pair) run(t *testing.T) {
 func (p *pair) record(t *testing.T, call, outcome string, ok bool, why string) {
 	t.Helper()
 	results.Add(p.version, p.app, call, outcome, ok)
+	if !ok {
+		t.Errorf("%s: got %s; want %s", call, outcome, why)
+	}
+}
+
+// recordCell is record with the text the compatibility table shows for
+// the observation (the same from run to run).
+func (p *pair) recordCell(t *testing.T, call, cell, outcome string, ok bool, why string) {
+	t.Helper()
+	results.AddCell(p.version, p.app, call, cell, outcome, ok)
 	if !ok {
 		t.Errorf("%s: got %s; want %s", call, outcome, why)
 	}
@@ -315,7 +457,7 @@ func (p *pair) testInvoke(t *testing.T) {
 	echoed := strings.Contains(string(resp.Body), id)
 	delta := after.Orders - before.Orders
 	outcome := fmt.Sprintf("%d, counted %d", resp.Status, delta)
-	p.record(t, callInvoke, outcome, resp.Status == 200 && delta == 1 && echoed,
+	p.recordCell(t, callInvoke, "accepted", outcome, resp.Status == 200 && delta == 1 && echoed,
 		"200 echoing the order, counted once")
 	if !echoed {
 		t.Errorf("invoke answer does not echo the order: %s", resp)
@@ -394,10 +536,11 @@ func (p *pair) waitEvents(t *testing.T, want int, timeout time.Duration) int {
 }
 
 // deliveryRejected reports whether the app must refuse daprd's pub/sub
-// deliveries: daprd before 1.15.13 sends no token with OnTopicEvent, and
-// the gRPC app accepts that only with the legacy-sidecar option.
+// deliveries and binding events: a legacy daprd (see legacyGRPC) sends no
+// token with OnTopicEvent and OnBindingEvent, and the gRPC app accepts that
+// only with the legacy-sidecar option.
 func (p *pair) deliveryRejected() bool {
-	return p.proto == harness.ProtoGRPC && p.version == "v1.14.4" && !p.legacy
+	return p.proto == harness.ProtoGRPC && legacyGRPC(p.version) && !p.legacy
 }
 
 // testPublish: a message published through daprd is delivered to the app
@@ -452,22 +595,199 @@ func (p *pair) testPublish(t *testing.T) {
 		// A moment more, to see that it is not delivered twice.
 		time.Sleep(300 * time.Millisecond)
 		delta := p.mustStats(t).Events - before.Events
-		p.record(t, callPublish, fmt.Sprintf("delivered, counted %d", delta), delta == 1, "delivered and counted once")
+		cell := "delivered (token sent)"
+		if p.legacy {
+			cell = "delivered" // with or without a token: the option exempts it
+		}
+		p.recordCell(t, callPublish, cell, fmt.Sprintf("delivered, counted %d", delta), delta == 1, "delivered and counted once")
 		return
 	}
-	// The in-memory pub/sub of 1.14 retries 10 times, 100 ms apart: wait for that.
-	deadline := time.Now().Add(10 * time.Second)
-	for p.api.rejections(p.a.Log.Since(mark), harness.MethodOnTopicEvent) < 10 && time.Now().Before(deadline) {
-		time.Sleep(200 * time.Millisecond)
-	}
-	time.Sleep(500 * time.Millisecond)
-	rejected := p.api.rejections(p.a.Log.Since(mark), harness.MethodOnTopicEvent)
+	// The in-memory pub/sub of 1.14 retries 10 times, 100 ms apart; others
+	// may try once: wait until no refusal has come for a second.
+	rejected := waitSettled(10*time.Second, time.Second, func() int {
+		return p.api.rejections(p.a.Log.Since(mark), harness.MethodOnTopicEvent)
+	})
 	delta := p.mustStats(t).Events - before.Events
 	daprdErrs := len(harness.GrepLines(p.d.Log.Since(dmark), "Unauthenticated"))
-	outcome := fmt.Sprintf("refused: no token sent; Unauthenticated ×%d (in-memory pub/sub retries), counted %d", rejected, delta)
-	p.record(t, callPublish, outcome, delta == 0 && rejected >= 2 && daprdErrs > 0,
-		"every delivery refused with Unauthenticated and retried, never counted")
+	missing := countRejectionsOf(p.a.Log.Since(mark), "POST", harness.MethodOnTopicEvent, "missing")
+	outcome := fmt.Sprintf("refused: no token sent; Unauthenticated ×%d (retries of the in-memory pub/sub), counted %d", rejected, delta)
+	p.recordCell(t, callPublish, "**refused**: no token sent", outcome, delta == 0 && rejected >= 1 && missing == rejected && daprdErrs > 0,
+		"every delivery sent without a token, refused with Unauthenticated, never counted")
 	t.Logf("daprd logged %d errors naming Unauthenticated after the publish", daprdErrs)
+}
+
+// sentWhat says what daprd sent with the calls to a gRPC method that the
+// app refused, from the decisions it logged: "no token sent" (missing),
+// "wrong token sent" (mismatch), or both.
+func sentWhat(log, method string) string {
+	missing := countRejectionsOf(log, "POST", method, "missing")
+	mismatch := countRejectionsOf(log, "POST", method, "mismatch")
+	switch {
+	case missing > 0 && mismatch == 0:
+		return "no token sent"
+	case mismatch > 0 && missing == 0:
+		return "wrong token sent"
+	}
+	return fmt.Sprintf("no token sent %d×, a wrong one %d×", missing, mismatch)
+}
+
+// waitSettled polls count until it is above zero and has not changed for
+// quiet, or until timeout, and returns its last value.
+func waitSettled(timeout, quiet time.Duration, count func() int) int {
+	deadline := time.Now().Add(timeout)
+	last, since := count(), time.Now()
+	for time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+		n := count()
+		if n != last {
+			last, since = n, time.Now()
+		} else if n > 0 && time.Since(since) >= quiet {
+			break
+		}
+	}
+	return last
+}
+
+// testBinding: daprd reads the input binding "cron" (every second) only if
+// the app takes it: over HTTP it asks OPTIONS /cron, with the token; over
+// gRPC it calls ListInputBindings, never with a token (exempt). Then it
+// delivers each event: POST /cron with the token, or OnBindingEvent, which a
+// legacy daprd sends without one (refused unless the app runs with the
+// legacy option).
+func (p *pair) testBinding(t *testing.T) {
+	rejected := p.deliveryRejected()
+	deliveryMethod, deliveryRoute := "POST", harness.MethodOnBinding
+	discoveryMethod, discoveryRoute := "POST", harness.MethodListBindings
+	if p.proto == harness.ProtoHTTP {
+		deliveryRoute = "/cron"
+		discoveryMethod, discoveryRoute = "OPTIONS", "/cron"
+	}
+	refusals := func() int { return countRejectionsOf(p.a.Log.String(), deliveryMethod, deliveryRoute, "") }
+	// Two events, one second apart, once daprd has found the app healthy.
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if (!rejected && p.mustStats(t).Bindings >= 2) || (rejected && refusals() >= 2) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c := p.mustStats(t)
+	refused := refusals()
+	missing := countRejectionsOf(p.a.Log.String(), deliveryMethod, deliveryRoute, "missing")
+	discoveryRefused := countRejectionsOf(p.a.Log.String(), discoveryMethod, discoveryRoute, "")
+	notTaken := len(p.d.Log.Lines("app has not subscribed to binding cron"))
+
+	// Discovery: daprd went on to deliver (or try to) only if the app said
+	// it takes the binding.
+	tried := c.Bindings > 0 || refused > 0
+	discovery := fmt.Sprintf("refused %d×, daprd logged the binding not taken %d×, deliveries %v", discoveryRefused, notTaken, tried)
+	cell := "**refused**"
+	if discoveryRefused == 0 && notTaken == 0 && tried {
+		if p.proto == harness.ProtoHTTP {
+			cell, discovery = "accepted (token sent)", "OPTIONS /cron accepted, then deliveries"
+		} else {
+			cell, discovery = "answered (exempt)", "ListInputBindings answered, then deliveries"
+		}
+	}
+	if !p.legacy {
+		p.recordCell(t, callBindingDiscovery, cell, discovery, discoveryRefused == 0 && notTaken == 0 && tried,
+			"the app takes the binding and daprd delivers its events")
+	}
+
+	if !rejected {
+		cell := "delivered (token sent)"
+		if p.legacy {
+			cell = "delivered" // with or without a token: the option exempts it
+		}
+		p.recordCell(t, callBinding, cell, fmt.Sprintf("delivered, counted %d, refused %d", c.Bindings, refused),
+			c.Bindings >= 2 && refused == 0, "every event delivered and counted, none refused")
+		return
+	}
+	p.recordCell(t, callBinding, "**refused**: no token sent",
+		fmt.Sprintf("refused: no token sent; Unauthenticated ×%d, counted %d", refused, c.Bindings),
+		c.Bindings == 0 && refused >= 2 && missing == refused, "every event sent without a token and refused, none counted")
+}
+
+// testWrongAppTokenBinding: a fresh app behind a daprd with a wrong
+// APP_API_TOKEN that also holds a second cron binding, "cron-input", which
+// it delivers without asking the app first (direction: input). Over HTTP
+// the app refuses the discovery of "cron" (so daprd never reads it) and
+// every delivery of "cron-input"; over gRPC every OnBindingEvent, unless
+// the app runs with the legacy option, which lets them all in.
+func (p *pair) testWrongAppTokenBinding(t *testing.T) {
+	bins := examples(t, p.root)
+	exe := bins[p.app]
+	var env []string
+	if p.proto == harness.ProtoGRPC {
+		exe = bins[harness.GRPCApp]
+		if p.legacy {
+			env = append(env, "APPTOKEN_LEGACY_SIDECAR=1")
+		}
+	}
+	a, err := harness.StartApp(context.Background(), harness.AppConfig{
+		Name: p.version + "/" + p.app + " app (binding, wrong token)", Bin: exe, Protocol: p.proto, Token: p.appToken, Env: env, Dir: p.root,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopAndReport(t, a.Proc) })
+	d, err := harness.StartDaprd(context.Background(), harness.DaprdConfig{
+		Name: p.version + "/" + p.app + " daprd (binding, wrong APP_API_TOKEN)", Bin: p.bin, Root: p.root,
+		AppPort: a.Port, AppProtocol: p.proto, AppToken: harness.NewToken(),
+		MoreResources: []string{"undiscovered"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopAndReport(t, d.Proc) })
+	var api appAPI
+	if p.proto == harness.ProtoHTTP {
+		api = &httpAPI{addr: a.Addr(), appToken: p.appToken}
+	} else {
+		g, err := newGRPCAPI(a.Addr(), p.appToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		api = g
+	}
+	defer api.close()
+
+	deliveryMethod, deliveryRoute := "POST", harness.MethodOnBinding
+	if p.proto == harness.ProtoHTTP {
+		deliveryRoute = "/cron"
+	}
+	seen := func() (counts, int) {
+		c, err := api.stats(ctxT(t, 10*time.Second))
+		if err != nil {
+			t.Fatalf("reading the app's counters: %v", err)
+		}
+		return c, countRejectionsOf(a.Log.String(), deliveryMethod, deliveryRoute, "")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, refused := seen(); (p.legacy && c.Bindings >= 2) || (!p.legacy && refused >= 2) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c, refused := seen()
+	if p.legacy {
+		p.recordCell(t, callWrongBinding, "**delivered** (exempt)",
+			fmt.Sprintf("delivered, counted %d (legacy option: binding events exempt)", c.Bindings),
+			c.Bindings >= 2 && refused == 0, "delivered (the legacy option exempts OnBindingEvent)")
+		return
+	}
+	if p.proto == harness.ProtoGRPC {
+		p.recordCell(t, callWrongBinding, "refused ("+sentWhat(a.Log.String(), deliveryRoute)+")", fmt.Sprintf("refused: Unauthenticated ×%d, counted %d", refused, c.Bindings),
+			c.Bindings == 0 && refused >= 2, "every event refused, none counted")
+		return
+	}
+	discoveryRefused := countRejectionsOf(a.Log.String(), "OPTIONS", "/cron", "")
+	notTaken := len(d.Log.Lines("app has not subscribed to binding cron"))
+	p.recordCell(t, callWrongBinding, "refused (discovery and delivery: 401)",
+		fmt.Sprintf("OPTIONS /cron refused %d× (daprd: binding not taken %d×); POST /cron refused %d×, counted %d", discoveryRefused, notTaken, refused, c.Bindings),
+		c.Bindings == 0 && refused >= 2 && discoveryRefused >= 1 && notTaken >= 1,
+		"discovery refused, so \"cron\" is not read; every delivery of \"cron-input\" refused; none counted")
 }
 
 // testWrongAppToken: a daprd started with a wrong APP_API_TOKEN, in front of
@@ -497,7 +817,8 @@ func (p *pair) testWrongAppToken(t *testing.T) {
 	if rejected == 0 {
 		outcome += ", no rejection logged by the app"
 	}
-	p.record(t, callWrongInvoke, outcome, resp.Status == 401 && delta == 0 && rejected >= 1,
+	p.recordCell(t, callWrongInvoke, map[string]string{harness.ProtoHTTP: "refused (401)", harness.ProtoGRPC: "refused (401 from `Unauthenticated`)"}[p.proto],
+		outcome, resp.Status == 401 && delta == 0 && rejected >= 1,
 		"401 passed back from the app, nothing counted")
 	if strings.Contains(string(resp.Body), wrong) || strings.Contains(string(resp.Body), p.appToken) {
 		t.Errorf("the answer contains a token: %s", resp)
@@ -548,22 +869,23 @@ func (p *pair) testWrongAppToken(t *testing.T) {
 		got = p.mustStats(t).Events - before.Events
 	}
 	refused := p.api.rejections(p.a.Log.Since(mark), harness.MethodOnTopicEvent)
+	var cell string
 	switch {
 	case got > 0 && p.legacy:
-		outcome = fmt.Sprintf("delivered, counted %d (legacy option: deliveries exempt)", got)
+		cell, outcome = "**delivered** (exempt)", fmt.Sprintf("delivered, counted %d (legacy option: deliveries exempt)", got)
 	case got > 0:
-		outcome = fmt.Sprintf("delivered, counted %d", got)
+		cell, outcome = "delivered", fmt.Sprintf("delivered, counted %d", got)
 	case p.proto == harness.ProtoGRPC:
-		outcome = fmt.Sprintf("refused: Unauthenticated ×%d, counted 0", refused)
+		cell, outcome = "refused ("+sentWhat(p.a.Log.Since(mark), harness.MethodOnTopicEvent)+")", fmt.Sprintf("refused: Unauthenticated ×%d, counted 0", refused)
 	default:
-		outcome = "not delivered (no subscription), counted 0"
+		cell, outcome = "not subscribed (`/dapr/subscribe` refused)", "not delivered (no subscription), counted 0"
 	}
 	want := (got > 0) == expectDelivered
 	if p.proto == harness.ProtoGRPC && !expectDelivered {
 		// The subscription exists, so daprd tries: the app must refuse.
 		want = want && refused >= 1
 	}
-	p.record(t, callWrongPublish, outcome, want,
+	p.recordCell(t, callWrongPublish, cell, outcome, want,
 		map[bool]string{true: "delivered (legacy option: deliveries exempt)", false: "not delivered"}[expectDelivered])
 
 	if p.proto == harness.ProtoGRPC {
@@ -625,8 +947,33 @@ func (p *pair) testDirect(t *testing.T) {
 	if p.legacy {
 		note = " (legacy option: deliveries exempt)"
 	}
-	p.record(t, callDirectEvent, fmt.Sprintf("%s, counted %d%s", ev, counted, note), ev == want && counted == wantCount,
+	p.recordCell(t, callDirectEvent, map[bool]string{true: "**accepted**", false: "refused"}[p.legacy],
+		fmt.Sprintf("%s, counted %d%s", ev, counted, note), ev == want && counted == wantCount,
 		fmt.Sprintf("%s, counted %d", want, wantCount))
+
+	// A binding event straight to the app with no token: refused and never
+	// counted; accepted by the gRPC app with the legacy option.
+	beforeB := p.mustStats(t).Bindings
+	bev, err := p.api.directBinding(ctxT(t, 10*time.Second))
+	if err != nil {
+		t.Fatalf("%s: %v", callDirectBinding, err)
+	}
+	// daprd's cron binding keeps delivering meanwhile: the count shows this
+	// call's effect only where the app refuses daprd's deliveries too.
+	countedB := p.mustStats(t).Bindings - beforeB
+	okB := bev == want && (!p.deliveryRejected() || countedB == 0)
+	p.recordCell(t, callDirectBinding, map[bool]string{true: "**accepted**", false: "refused"}[p.legacy],
+		fmt.Sprintf("%s%s", bev, note), okB, want)
+
+	// Binding discovery with no token: over HTTP OPTIONS /cron is refused
+	// (daprd sends the token with it); over gRPC ListInputBindings is exempt
+	// (daprd never does).
+	disc, err := p.api.directBindingDiscovery(ctxT(t, 10*time.Second))
+	if err != nil {
+		t.Fatalf("%s: %v", callDirectBindingDiscover, err)
+	}
+	p.record(t, callDirectBindingDiscover, disc, disc == map[string]string{harness.ProtoHTTP: unauth, harness.ProtoGRPC: okCode}[p.proto],
+		"refused over HTTP, exempt over gRPC")
 
 	// The subscription list: protected over HTTP (daprd sends the token with
 	// GET /dapr/subscribe); exempt over gRPC (daprd never sends one with
@@ -690,7 +1037,7 @@ func (p *pair) testHealth(t *testing.T) {
 		outcome = fmt.Sprintf("healthy logged %d×, probe errors %d× (timeouts %d×), probes refused by the app %d, then invoke %d counted %d",
 			healthy, probeErrs, timeouts, refused, resp.Status, delta)
 	}
-	p.record(t, callHealth, outcome, ok, "daprd finds the app healthy; the app refuses no probe")
+	p.recordCell(t, callHealth, "healthy (exempt)", outcome, ok, "daprd finds the app healthy; the app refuses no probe")
 }
 
 // waitHealthyAgain waits until daprd's last health change is to healthy.

@@ -83,6 +83,10 @@ func TestContract(t *testing.T) {
 		{"POST", "/orders", order, order},
 		{"GET", "/dapr/subscribe", "", subscriptions},
 		{"POST", "/events/orders", cloudEvent, `{"status":"SUCCESS"}`},
+		// daprd's input-binding calls: discovery, then a delivery (the
+		// cron binding's has no body).
+		{"OPTIONS", "/cron", "", `{}`},
+		{"POST", "/cron", "", `{}`},
 		{"GET", "/stats", "", ""},
 	} {
 		name := p.method + " " + p.path
@@ -174,21 +178,33 @@ func TestContract(t *testing.T) {
 
 func stats(t *testing.T, p *proc) (orders, events int) {
 	t.Helper()
-	r := p.call(t, "GET", "/stats", token, "")
-	var s struct{ Orders, Events *int }
-	if r.status != http.StatusOK || json.Unmarshal([]byte(r.body), &s) != nil || s.Orders == nil || s.Events == nil {
-		t.Fatalf("GET /stats: %d %q, want 200 {\"orders\":N,\"events\":M}", r.status, r.body)
-	}
-	return *s.Orders, *s.Events
+	s := allStats(t, p)
+	return s.orders, s.events
 }
 
-// TestCounters checks that accepted orders and deliveries are counted and
-// rejected ones are not.
+// counters is the whole answer to GET /stats.
+type counters struct{ orders, events, bindings int }
+
+func allStats(t *testing.T, p *proc) counters {
+	t.Helper()
+	r := p.call(t, "GET", "/stats", token, "")
+	var s struct{ Orders, Events, Bindings *int }
+	if r.status != http.StatusOK || json.Unmarshal([]byte(r.body), &s) != nil || s.Orders == nil || s.Events == nil || s.Bindings == nil {
+		t.Fatalf("GET /stats: %d %q, want 200 {\"orders\":N,\"events\":M,\"bindings\":K}", r.status, r.body)
+	}
+	return counters{*s.Orders, *s.Events, *s.Bindings}
+}
+
+// TestCounters checks that accepted orders, deliveries and binding events
+// are counted and rejected ones are not.
 func TestCounters(t *testing.T) {
 	forEach(t, func(t *testing.T, fw string) {
 		p := serve(t, fw, "APP_API_TOKEN="+token)
 		if o, e := stats(t, p); o != 0 || e != 0 {
 			t.Fatalf("fresh service: orders %d, events %d; want 0 0", o, e)
+		}
+		if b := allStats(t, p).bindings; b != 0 {
+			t.Fatalf("fresh service: bindings %d; want 0", b)
 		}
 		for range 3 {
 			p.call(t, "POST", "/orders", token, order)
@@ -201,8 +217,14 @@ func TestCounters(t *testing.T) {
 		p.call(t, "POST", "/orders", token, "not json")
 		p.call(t, "POST", "/events/orders", "", cloudEvent)
 		p.call(t, "POST", "/events/orders", wrongToken, cloudEvent)
-		if o, e := stats(t, p); o != 3 || e != 2 {
-			t.Errorf("orders %d, events %d; want 3 2", o, e)
+		for range 4 {
+			p.call(t, "POST", "/cron", token, "")
+		}
+		p.call(t, "OPTIONS", "/cron", token, "") // discovery: not a delivery
+		p.call(t, "POST", "/cron", "", "")
+		p.call(t, "POST", "/cron", wrongToken, "")
+		if got, want := allStats(t, p), (counters{3, 2, 4}); got != want {
+			t.Errorf("orders %d, events %d, bindings %d; want %d %d %d", got.orders, got.events, got.bindings, want.orders, want.events, want.bindings)
 		}
 	})
 }

@@ -7,17 +7,22 @@
 #
 # The binary is built from the Go module github.com/dapr/dapr@VERSION, fetched through
 # the Go module proxy configured for `go` (GOPROXY), with the cmd/daprd/components
-# folder cut down to what the end-to-end tests use: pubsub.in-memory, state.in-memory
-# and the kubernetes name resolver (no mDNS). Nothing else is downloaded.
+# folder cut down to what the end-to-end tests use: pubsub.in-memory, state.in-memory,
+# the cron input binding and the kubernetes name resolver (no mDNS). Nothing else is
+# downloaded.
 #
-# Cache: ${APPTOKEN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/apptoken}/daprd/VERSION/daprd
-# A cached binary is reused as long as it runs (`daprd --version`); delete the
-# VERSION folder to force a rebuild. Concurrent callers for one version wait on a lock.
+# Cache: ${APPTOKEN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/apptoken}/daprd/VERSION-SET/daprd
+# where SET is the first 8 hex digits of the SHA-256 of KEEP_COMPONENTS below: a binary
+# built with another set of components is never taken for this one. A cached binary
+# is reused as long as it runs (`daprd --version`); delete its folder to force a
+# rebuild. Concurrent callers for one version wait on a lock.
 set -euo pipefail
 
 readonly DAPR_MODULE=github.com/dapr/dapr
 # Component registration files kept from cmd/daprd/components (all others are removed).
-readonly KEEP_COMPONENTS=(pubsub_in-memory.go state_in-memory.go nameresolution_kubernetes.go)
+# "a|b": whichever of the two the version has (the cron binding's file is
+# binding_cron.go up to v1.14, bindings_cron.go from v1.15).
+readonly KEEP_COMPONENTS=(pubsub_in-memory.go state_in-memory.go nameresolution_kubernetes.go 'binding_cron.go|bindings_cron.go')
 
 usage() {
 	echo "usage: $0 VERSION   (e.g. v1.14.4 or v1.18.0)" >&2
@@ -42,7 +47,8 @@ die() {
 
 cache_root=${APPTOKEN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/apptoken}
 [[ $cache_root == /* ]] || cache_root="$PWD/$cache_root"
-cache_dir="$cache_root/daprd/$VERSION"
+component_set=$(printf '%s\n' "${KEEP_COMPONENTS[@]}" | sha256sum | cut -c1-8)
+cache_dir="$cache_root/daprd/$VERSION-$component_set"
 bin="$cache_dir/daprd"
 
 # usable BIN: exists, is executable and starts (`--version` exits at once).
@@ -111,17 +117,28 @@ cp -R "$mod_dir/." "$src/"
 chmod -R u+w "$src"
 comp="$src/cmd/daprd/components"
 [[ -d $comp ]] || die "$comp does not exist in this version"
-for f in "${KEEP_COMPONENTS[@]}"; do
-	[[ -f $comp/$f ]] || die "cmd/daprd/components/$f does not exist in this version"
+# The file names kept, each entry of KEEP_COMPONENTS resolved to the one this version has.
+keep_files=()
+for entry in "${KEEP_COMPONENTS[@]}"; do
+	found=
+	IFS='|' read -r -a alternatives <<<"$entry"
+	for f in "${alternatives[@]}"; do
+		if [[ -f $comp/$f ]]; then
+			found=$f
+			break
+		fi
+	done
+	[[ -n $found ]] || die "cmd/daprd/components has none of ${entry//|/, } in this version"
+	keep_files+=("$found")
 done
 for f in "$comp"/*; do
 	keep=false
-	for k in "${KEEP_COMPONENTS[@]}"; do
+	for k in "${keep_files[@]}"; do
 		[[ ${f##*/} == "$k" ]] && keep=true
 	done
 	$keep || rm -rf "$f"
 done
-for k in "${KEEP_COMPONENTS[@]}"; do
+for k in "${keep_files[@]}"; do
 	# Drop the build constraint (allcomponents || stablecomponents) so the file is always built.
 	sed -i -e '/^\/\/go:build /d' -e '/^\/\/ +build /d' "$comp/$k"
 done

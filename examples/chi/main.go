@@ -47,6 +47,16 @@ func main() {
 		stats.Event()
 		writeJSON(w, http.StatusOK, orders.EventAck)
 	})
+	// Input binding "cron": daprd asks OPTIONS first (any 2xx: the app
+	// takes it), then POSTs each event; only a 200 counts as delivered.
+	r.Options(orders.BindingPath, func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, orders.BindingAck)
+	})
+	r.Post(orders.BindingPath, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, orders.MaxBody))
+		stats.Binding()
+		writeJSON(w, http.StatusOK, orders.BindingAck)
+	})
 	r.Get(orders.StatsPath, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, stats.JSON())
 	})

@@ -47,6 +47,16 @@ func main() {
 		stats.Event()
 		return c.JSONBlob(http.StatusOK, orders.EventAck)
 	})
+	// Input binding "cron": daprd asks OPTIONS first (any 2xx: the app
+	// takes it), then POSTs each event; only a 200 counts as delivered.
+	e.OPTIONS(orders.BindingPath, func(c *echo.Context) error {
+		return c.JSONBlob(http.StatusOK, orders.BindingAck)
+	})
+	e.POST(orders.BindingPath, func(c *echo.Context) error {
+		_, _ = io.Copy(io.Discard, http.MaxBytesReader(c.Response(), c.Request().Body, orders.MaxBody))
+		stats.Binding()
+		return c.JSONBlob(http.StatusOK, orders.BindingAck)
+	})
 	e.GET(orders.StatsPath, func(c *echo.Context) error {
 		return c.JSONBlob(http.StatusOK, stats.JSON())
 	})

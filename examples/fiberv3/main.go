@@ -53,6 +53,15 @@ func main() {
 		stats.Event()
 		return sendJSON(c, http.StatusOK, orders.EventAck)
 	})
+	// Input binding "cron": daprd asks OPTIONS first (any 2xx: the app
+	// takes it), then POSTs each event; only a 200 counts as delivered.
+	app.Options(orders.BindingPath, func(c fiber.Ctx) error {
+		return sendJSON(c, http.StatusOK, orders.BindingAck)
+	})
+	app.Post(orders.BindingPath, func(c fiber.Ctx) error {
+		stats.Binding()
+		return sendJSON(c, http.StatusOK, orders.BindingAck)
+	})
 	app.Get(orders.StatsPath, func(c fiber.Ctx) error {
 		return sendJSON(c, http.StatusOK, stats.JSON())
 	})

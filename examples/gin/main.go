@@ -52,6 +52,16 @@ func main() {
 		stats.Event()
 		c.Data(http.StatusOK, "application/json", orders.EventAck)
 	})
+	// Input binding "cron": daprd asks OPTIONS first (any 2xx: the app
+	// takes it), then POSTs each event; only a 200 counts as delivered.
+	r.OPTIONS(orders.BindingPath, func(c *gin.Context) {
+		c.Data(http.StatusOK, "application/json", orders.BindingAck)
+	})
+	r.POST(orders.BindingPath, func(c *gin.Context) {
+		_, _ = io.Copy(io.Discard, http.MaxBytesReader(c.Writer, c.Request.Body, orders.MaxBody))
+		stats.Binding()
+		c.Data(http.StatusOK, "application/json", orders.BindingAck)
+	})
 	r.GET(orders.StatsPath, func(c *gin.Context) {
 		c.Data(http.StatusOK, "application/json", stats.JSON())
 	})

@@ -23,14 +23,18 @@ const (
 	// The one subscription the app asks daprd for.
 	subscribedPubsub = "pubsub"
 	subscribedTopic  = "orders"
+	// The one input binding it takes events from.
+	inputBinding = "cron"
 )
 
 // app is the "orders" application: it counts the orders it is sent by
-// service invocation and the events it receives by pub/sub.
+// service invocation, the events it receives by pub/sub and the events of
+// its input binding.
 type app struct {
-	orders atomic.Int64
-	events atomic.Int64
-	log    *slog.Logger
+	orders   atomic.Int64
+	events   atomic.Int64
+	bindings atomic.Int64
+	log      *slog.Logger
 }
 
 // newServer returns the app's gRPC server: the Dapr callbacks, the
@@ -126,12 +130,18 @@ func (a *app) onTopicEvent(_ context.Context, req *topicEventRequest) (message, 
 	return &topicEventResponse{Status: topicSuccess}, nil
 }
 
+// listInputBindings names the input bindings daprd is to deliver to the
+// app: daprd reads the others without telling the app.
 func (a *app) listInputBindings(context.Context, *emptyMsg) (message, error) {
-	return &listInputBindingsResponse{}, nil
+	return &listInputBindingsResponse{Bindings: []string{inputBinding}}, nil
 }
 
+// onBindingEvent takes an input binding's event: it is counted and
+// answered with an empty BindingEventResponse (nothing to store, nothing
+// to send on).
 func (a *app) onBindingEvent(_ context.Context, req *bindingEventRequest) (message, error) {
-	a.log.Info("binding event received", "binding", req.Name)
+	n := a.bindings.Add(1)
+	a.log.Info("binding event received", "binding", req.Name, "bindings", n)
 	return &emptyMsg{}, nil
 }
 
@@ -139,7 +149,7 @@ func (a *app) healthCheck(context.Context, *emptyMsg) (message, error) {
 	return &emptyMsg{}, nil
 }
 
-// stats answers /orders.v1.Orders/Stats with the two counters.
+// stats answers /orders.v1.Orders/Stats with the three counters.
 func (a *app) stats(context.Context, *emptyMsg) (message, error) {
-	return &statsResponse{Orders: a.orders.Load(), Events: a.events.Load()}, nil
+	return &statsResponse{Orders: a.orders.Load(), Events: a.events.Load(), Bindings: a.bindings.Load()}, nil
 }

@@ -133,7 +133,7 @@ func TestWithoutToken(t *testing.T) {
 		t.Errorf("subscriptions %+v, want %+v", subs.Subscriptions, want)
 	}
 	var bindings listInputBindingsResponse
-	if err := call(t, conn, mListBindings, nil, &emptyMsg{}, &bindings); err != nil || len(bindings.Bindings) != 0 {
+	if err := call(t, conn, mListBindings, nil, &emptyMsg{}, &bindings); err != nil || len(bindings.Bindings) != 1 || bindings.Bindings[0] != "cron" {
 		t.Errorf("ListInputBindings: %v, %v", bindings, err)
 	}
 	if err := call(t, conn, mHealthCheck, nil, &emptyMsg{}, &emptyMsg{}); err != nil {
@@ -203,7 +203,7 @@ func TestWithToken(t *testing.T) {
 	if err := call(t, conn, mStats, []string{callerToken, testToken}, &emptyMsg{}, &s); err != nil {
 		t.Fatalf("Stats with two values: %v", err)
 	}
-	if s != (statsResponse{Orders: 1, Events: 1}) || a.orders.Load() != 1 || a.events.Load() != 1 {
+	if s != (statsResponse{Orders: 1, Events: 1, Bindings: 1}) || a.orders.Load() != 1 || a.events.Load() != 1 || a.bindings.Load() != 1 {
 		t.Errorf("stats %+v", s)
 	}
 }

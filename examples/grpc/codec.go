@@ -354,12 +354,13 @@ func (m *bindingEventRequest) decode(b []byte) error {
 }
 
 // statsResponse is orders.v1.StatsResponse, this app's own message:
-// int64 orders = 1, int64 events = 2.
-type statsResponse struct{ Orders, Events int64 }
+// int64 orders = 1, int64 events = 2, int64 bindings = 3.
+type statsResponse struct{ Orders, Events, Bindings int64 }
 
 func (m *statsResponse) appendTo(b []byte) []byte {
 	b = appendInt64(b, 1, m.Orders)
-	return appendInt64(b, 2, m.Events)
+	b = appendInt64(b, 2, m.Events)
+	return appendInt64(b, 3, m.Bindings)
 }
 
 func (m *statsResponse) decode(b []byte) error {
@@ -369,6 +370,8 @@ func (m *statsResponse) decode(b []byte) error {
 			m.Orders = f.int64()
 		case 2:
 			m.Events = f.int64()
+		case 3:
+			m.Bindings = f.int64()
 		}
 		return nil
 	})

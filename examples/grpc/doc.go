@@ -26,16 +26,17 @@
 //     the answer echoes the request's data and content type),
 //     ListTopicSubscriptions (one subscription: pubsub "pubsub", topic
 //     "orders"), OnTopicEvent (each message is counted and answered
-//     SUCCESS), ListInputBindings (none) and OnBindingEvent;
+//     SUCCESS), ListInputBindings (one input binding: "cron") and
+//     OnBindingEvent (each event is counted);
 //   - dapr.proto.runtime.v1.AppCallbackHealthCheck/HealthCheck, for
 //     daprd's --enable-app-health-check;
 //   - the standard grpc.health.v1.Health service, for Kubernetes probes;
 //   - orders.v1.Orders/Stats, the app's own service: request
-//     google.protobuf.Empty, answer with int64 orders = 1 and int64
-//     events = 2, the two counters. Tests read the counters with it, and
-//     call it through daprd's gRPC proxying (a call to daprd's gRPC port
-//     with the metadata dapr-app-id: orders), which daprd forwards to the
-//     app with the token.
+//     google.protobuf.Empty, answer with int64 orders = 1, int64
+//     events = 2 and int64 bindings = 3, the three counters. Tests read
+//     the counters with it, and call it through daprd's gRPC proxying (a
+//     call to daprd's gRPC port with the metadata dapr-app-id: orders),
+//     which daprd forwards to the app with the token.
 //
 // HealthCheck, ListTopicSubscriptions, ListInputBindings and
 // grpc.health.v1 Check and Watch answer without a token: daprd calls the

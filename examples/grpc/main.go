@@ -182,6 +182,6 @@ func run(ctx context.Context, args []string, out io.Writer, ready func(net.Addr)
 	if err := <-served; err != nil {
 		return err
 	}
-	log.Info("stopped", "orders", a.orders.Load(), "events", a.events.Load())
+	log.Info("stopped", "orders", a.orders.Load(), "events", a.events.Load(), "bindings", a.bindings.Load())
 	return nil
 }

@@ -47,6 +47,16 @@ func main() {
 		stats.Event()
 		writeJSON(w, http.StatusOK, orders.EventAck)
 	})
+	// Input binding "cron": daprd asks OPTIONS first (any 2xx: the app
+	// takes it), then POSTs each event; only a 200 counts as delivered.
+	mux.HandleFunc("OPTIONS "+orders.BindingPath, func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, orders.BindingAck)
+	})
+	mux.HandleFunc("POST "+orders.BindingPath, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, orders.MaxBody))
+		stats.Binding()
+		writeJSON(w, http.StatusOK, orders.BindingAck)
+	})
 	mux.HandleFunc("GET "+orders.StatsPath, func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, stats.JSON())
 	})

@@ -32,6 +32,10 @@ type DaprdConfig struct {
 	HealthCheck     bool
 	HealthThreshold int // default 3
 	LogLevel        string
+	// MoreResources names folders of e2e/testdata/dapr whose components
+	// daprd loads besides those of resources/ (one more --resources-path
+	// each).
+	MoreResources []string
 }
 
 // Daprd is a running daprd.
@@ -55,7 +59,8 @@ func (d *Daprd) Config() DaprdConfig { return d.cfg }
 // on loopback only: the Dapr API, the internal gRPC API and the app channel
 // on 127.0.0.1; metrics off; the kubernetes name resolver with a loopback
 // template instead of mDNS (config.yaml); the in-memory pub/sub named
-// "pubsub" (resources/). Every flag here is accepted by v1.14.4 and v1.18.0.
+// "pubsub" and the cron input binding (resources/). Every flag here is
+// accepted by every daprd version the suite runs (v1.14.4 to v1.18.0).
 func DaprdArgs(cfg DaprdConfig, httpPort, grpcPort, internalPort int) []string {
 	td := filepath.Join(cfg.Root, "e2e", "testdata", "dapr")
 	logLevel := cfg.LogLevel
@@ -76,6 +81,9 @@ func DaprdArgs(cfg DaprdConfig, httpPort, grpcPort, internalPort int) []string {
 		"--config", filepath.Join(td, "config.yaml"),
 		"--resources-path", filepath.Join(td, "resources"),
 		"--log-level", logLevel,
+	}
+	for _, r := range cfg.MoreResources {
+		args = append(args, "--resources-path", filepath.Join(td, r))
 	}
 	if cfg.HealthCheck {
 		threshold := cfg.HealthThreshold

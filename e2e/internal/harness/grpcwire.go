@@ -148,6 +148,8 @@ const (
 	MethodOnTopicEvent = "/dapr.proto.runtime.v1.AppCallback/OnTopicEvent"
 	MethodListTopics   = "/dapr.proto.runtime.v1.AppCallback/ListTopicSubscriptions"
 	MethodHealthCheck  = "/dapr.proto.runtime.v1.AppCallbackHealthCheck/HealthCheck"
+	MethodListBindings = "/dapr.proto.runtime.v1.AppCallback/ListInputBindings"
+	MethodOnBinding    = "/dapr.proto.runtime.v1.AppCallback/OnBindingEvent"
 )
 
 // InvokeRequest encodes a dapr.proto.common.v1.InvokeRequest
@@ -183,6 +185,26 @@ func TopicEventRequest(id, pubsub, topic string, data []byte) []byte {
 	return Msg(nil).
 		String(1, id).String(2, "e2e").String(3, "com.dapr.event.sent").String(4, "1.0").
 		String(5, "application/json").String(6, topic).Bytes(7, data).String(8, pubsub).String(9, "")
+}
+
+// BindingEventRequest encodes a dapr.proto.runtime.v1.BindingEventRequest
+// {name=1, data=2, metadata=3}, without metadata.
+func BindingEventRequest(name string, data []byte) []byte {
+	return Msg(nil).String(1, name).Bytes(2, data)
+}
+
+// ListInputBindingsNames decodes a dapr.proto.runtime.v1.ListInputBindingsResponse
+// {repeated string bindings = 1}.
+func ListInputBindingsNames(b []byte) ([]string, error) {
+	f, err := Decode(b)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, v := range f.Bytes[1] {
+		names = append(names, string(v))
+	}
+	return names, nil
 }
 
 // RawCodec returns the pass-through codec, for servers that handle raw bytes.

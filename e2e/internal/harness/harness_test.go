@@ -3,6 +3,7 @@ package harness
 import (
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -139,4 +140,45 @@ func liveInGroup(t *testing.T, pgid int) []string {
 		}
 	}
 	return left
+}
+
+func TestCompareVersions(t *testing.T) {
+	in := []string{"v1.18.0", "v1.9.1", "v1.16.5", "v1.16.0", "v1.14.4", "v1.15.13"}
+	want := []string{"v1.9.1", "v1.14.4", "v1.15.13", "v1.16.0", "v1.16.5", "v1.18.0"}
+	slices.SortFunc(in, CompareVersions)
+	if !slices.Equal(in, want) {
+		t.Errorf("sorted %v, want %v", in, want)
+	}
+	for _, bad := range []string{"1.16.0", "v1.16", "v1.16.x", "v1.16.0-rc.1", ""} {
+		if _, ok := ParseVersion(bad); ok {
+			t.Errorf("ParseVersion(%q) accepted", bad)
+		}
+	}
+}
+
+// The compatibility table: versions as columns in version order, one row per
+// (call, group), the stable cell text rather than the outcome, one cell per
+// app where a group's apps disagree, and "not run" where a version has no
+// observation.
+func TestCompatTable(t *testing.T) {
+	var r Recorder
+	r.AddCell("v1.18.0", "gin", "deliver", "delivered", "delivered, counted 3", true)
+	r.AddCell("v1.18.0", "chi", "deliver", "delivered", "delivered, counted 2", true)
+	r.AddCell("v1.9.0", "gin", "deliver", "delivered", "delivered, counted 1", true)
+	r.AddCell("v1.9.0", "chi", "deliver", "refused", "refused ×4", false)
+	r.AddCell("v1.18.0", "grpc", "deliver", "delivered", "x", true)
+	r.Add("v1.18.0", "grpc-legacy", "deliver", "delivered, counted 1", true)
+	got := r.CompatTable([]CompatRow{
+		{Call: "deliver", Group: "http", Label: "delivery", App: "HTTP"},
+		{Call: "deliver", Group: "grpc", Label: "delivery", App: "gRPC"},
+		{Call: "deliver", Group: "grpc+legacy", Label: "delivery", App: "legacy"},
+	})
+	want := "| call | app | v1.9.0 | v1.18.0 |\n" +
+		"|---|---|---|---|\n" +
+		"| delivery | HTTP | gin: delivered; chi: UNEXPECTED: refused | delivered |\n" +
+		"| delivery | gRPC | not run | delivered |\n" +
+		"| delivery | legacy | not run | delivered, counted 1 |\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
 }

@@ -3,6 +3,7 @@ package harness
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -21,13 +22,24 @@ type Result struct {
 	Call    string // what was done, e.g. "invoke via daprd"
 	Outcome string // what happened, e.g. "200, counted"
 	OK      bool   // whether it was what the test expects
+	// Cell is the outcome as the compatibility table shows it: the same
+	// from run to run (no counts, no timings). Empty: Outcome.
+	Cell string
 }
 
 // Add records an observation.
 func (r *Recorder) Add(version, app, call, outcome string, ok bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.rows = append(r.rows, Result{version, app, call, outcome, ok})
+	r.rows = append(r.rows, Result{Version: version, App: app, Call: call, Outcome: outcome, OK: ok})
+}
+
+// AddCell records an observation with the text the compatibility table
+// shows for it (see Result.Cell).
+func (r *Recorder) AddCell(version, app, call, cell, outcome string, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.rows = append(r.rows, Result{Version: version, App: app, Call: call, Outcome: outcome, OK: ok, Cell: cell})
 }
 
 // Len is the number of observations.
@@ -88,7 +100,7 @@ func (r *Recorder) Table(callOrder []string) string {
 	}
 	slices.SortStableFunc(cols, func(a, b col) int {
 		if a.version != b.version {
-			return strings.Compare(a.version, b.version)
+			return CompareVersions(a.version, b.version)
 		}
 		return groupRank(a.group) - groupRank(b.group)
 	})
@@ -181,4 +193,109 @@ func renderCell(apps []string, byApp map[string]Result) string {
 		}
 	}
 	return strings.Join(parts, "; ")
+}
+
+// CompatRow is a row of the compatibility table: one call as the apps of
+// one column group (see Group) saw it.
+type CompatRow struct {
+	Call  string // the call as recorded
+	Group string // "http", "grpc" or "grpc+legacy"
+	Label string // the row's text in the table's first column
+	App   string // the row's text in the second column: the app protocol and options
+}
+
+// CompatTable renders the observations as the compatibility table: one row
+// per CompatRow, one column per daprd version (in version order). A cell
+// shows Result.Cell (or Outcome), once when every app of the group agrees,
+// else per app; "UNEXPECTED: " marks what the test did not expect, and
+// "not run" a version without an observation of that row.
+func (r *Recorder) CompatTable(rows []CompatRow) string {
+	r.mu.Lock()
+	all := slices.Clone(r.rows)
+	r.mu.Unlock()
+	if len(all) == 0 {
+		return ""
+	}
+	var versions []string
+	for _, x := range all {
+		if !slices.Contains(versions, x.Version) {
+			versions = append(versions, x.Version)
+		}
+	}
+	slices.SortFunc(versions, CompareVersions)
+
+	var b strings.Builder
+	b.WriteString("| call | app |")
+	for _, v := range versions {
+		fmt.Fprintf(&b, " %s |", v)
+	}
+	b.WriteString("\n|---|---|")
+	for range versions {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
+	for _, row := range rows {
+		fmt.Fprintf(&b, "| %s | %s |", row.Label, row.App)
+		for _, v := range versions {
+			byApp := map[string]Result{}
+			var apps []string
+			for _, x := range all {
+				if x.Version == v && x.Call == row.Call && Group(x.App) == row.Group {
+					if x.Cell != "" {
+						x.Outcome = x.Cell
+					}
+					byApp[x.App] = x
+					if !slices.Contains(apps, x.App) {
+						apps = append(apps, x.App)
+					}
+				}
+			}
+			slices.SortFunc(apps, func(x, y string) int { return appRank(x) - appRank(y) })
+			cell := "not run"
+			if len(apps) > 0 {
+				cell = renderCell(apps, byApp)
+			}
+			fmt.Fprintf(&b, " %s |", cell)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// CompareVersions orders daprd versions ("v1.16.0" before "v1.16.5" before
+// "v1.18.0"); it compares what it cannot parse as strings, after the others.
+func CompareVersions(a, b string) int {
+	pa, oka := ParseVersion(a)
+	pb, okb := ParseVersion(b)
+	switch {
+	case oka && okb:
+		for i := range pa {
+			if pa[i] != pb[i] {
+				return pa[i] - pb[i]
+			}
+		}
+		return 0
+	case oka:
+		return -1
+	case okb:
+		return 1
+	}
+	return strings.Compare(a, b)
+}
+
+// ParseVersion parses "vMAJOR.MINOR.PATCH".
+func ParseVersion(v string) ([3]int, bool) {
+	var p [3]int
+	parts := strings.Split(strings.TrimPrefix(v, "v"), ".")
+	if len(parts) != 3 || !strings.HasPrefix(v, "v") {
+		return p, false
+	}
+	for i, s := range parts {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return p, false
+		}
+		p[i] = n
+	}
+	return p, true
 }

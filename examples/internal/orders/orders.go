@@ -34,6 +34,10 @@ var (
 	EventAck      = []byte(`{"status":"SUCCESS"}`)
 	Healthy       = []byte(`{"status":"ok"}`)
 	NotJSON       = []byte(`{"error":"the order must be a JSON document"}`)
+	// BindingAck answers daprd's input-binding calls: its discovery
+	// (OPTIONS BindingPath, any 2xx means "the app takes this binding") and
+	// each delivery (POST BindingPath, which daprd counts as done only on 200).
+	BindingAck = []byte(`{}`)
 )
 
 // Routes served by every example. Only HealthPath is exempt.
@@ -43,6 +47,9 @@ const (
 	SubscribePath = "/dapr/subscribe"
 	EventsPath    = "/events/orders"
 	StatsPath     = "/stats"
+	// BindingPath is where daprd delivers the events of the input binding
+	// named "cron" (daprd's default route for a binding is its name).
+	BindingPath = "/cron"
 )
 
 // Logger returns the services' logger, text lines on stderr, and makes it
@@ -130,9 +137,9 @@ func RejectionLog(log *slog.Logger) apptoken.Option {
 	})
 }
 
-// Stats counts the orders and the events received.
+// Stats counts the orders, the events and the binding deliveries received.
 type Stats struct {
-	orders, events atomic.Int64
+	orders, events, bindings atomic.Int64
 }
 
 // Order counts an order.
@@ -141,12 +148,16 @@ func (s *Stats) Order() { s.orders.Add(1) }
 // Event counts an event delivery.
 func (s *Stats) Event() { s.events.Add(1) }
 
-// JSON is the answer to GET /stats: {"orders":N,"events":M}.
+// Binding counts an input-binding delivery.
+func (s *Stats) Binding() { s.bindings.Add(1) }
+
+// JSON is the answer to GET /stats: {"orders":N,"events":M,"bindings":K}.
 func (s *Stats) JSON() []byte {
 	b, _ := json.Marshal(struct {
-		Orders int64 `json:"orders"`
-		Events int64 `json:"events"`
-	}{s.orders.Load(), s.events.Load()})
+		Orders   int64 `json:"orders"`
+		Events   int64 `json:"events"`
+		Bindings int64 `json:"bindings"`
+	}{s.orders.Load(), s.events.Load(), s.bindings.Load()})
 	return b
 }
 
