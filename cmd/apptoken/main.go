@@ -33,6 +33,7 @@ var commands = []command{
 	{"keygen", "make an Ed25519 or P-256 key pair as PEM files, and optionally a JWK Set", runKeygen},
 	{"mint", "sign a token (a JWT with aud, exp) for the jwt/ module's verifier", runMint},
 	{"inspect", "say what a token read from stdin or a file is, never printing it", runInspect},
+	{"k8s", "print the Kubernetes Secret and Deployment patch for an app, or a rotation's steps", runK8s},
 }
 
 // errUsage marks an error in how the command was called: exit status 2.
