@@ -34,6 +34,7 @@ var commands = []command{
 	{"mint", "sign a token (a JWT with aud, exp) for the jwt/ module's verifier", runMint},
 	{"inspect", "say what a token read from stdin or a file is, never printing it", runInspect},
 	{"k8s", "print the Kubernetes Secret and Deployment patch for an app, or a rotation's steps", runK8s},
+	{"audit", "probe a running app from outside and report which calls it answers without the token", runAudit},
 }
 
 // errUsage marks an error in how the command was called: exit status 2.
@@ -42,7 +43,6 @@ var errUsage = errors.New("usage")
 // errFindings is returned by audit when a call was answered without a
 // valid token: exit status 1, with nothing more to print.
 var errFindings = errors.New("findings")
-
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -31,6 +31,9 @@ func TestMain(m *testing.M) {
 		code = m.Run()
 	}
 	_ = os.RemoveAll(dir)
+	if examplesDir != "" { // built by the audit tests
+		_ = os.RemoveAll(examplesDir)
+	}
 	os.Exit(code)
 }
 
