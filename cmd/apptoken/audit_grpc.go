@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	apptoken "github.com/apptoken-go/apptoken/core"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -56,7 +55,7 @@ func grpcTargets() []target {
 // grpcVariants are the ways of (not) presenting a token in metadata, whose
 // keys gRPC sends in lower case only.
 func grpcVariants(wrong string) []variant {
-	k := apptoken.HeaderName
+	k := headerName
 	return []variant{
 		{"no token", nil},
 		{"empty", [][2]string{{k, ""}}},

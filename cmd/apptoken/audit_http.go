@@ -12,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	apptoken "github.com/apptoken-go/apptoken/core"
 )
 
 // httpConfig is what an HTTP audit probes.
@@ -55,7 +53,7 @@ func parseBaseURL(s string) (*url.URL, error) {
 // httpVariants are the ways of (not) presenting a token; wrong is a random
 // token no app accepts.
 func httpVariants(wrong string) []variant {
-	h := apptoken.HeaderName
+	h := headerName
 	return []variant{
 		{"no token", nil},
 		{"empty", [][2]string{{h, ""}}},
@@ -218,7 +216,7 @@ func do(ctx context.Context, client *http.Client, base *url.URL, method, rawPath
 func discoverRoutes(ctx context.Context, client *http.Client, c httpConfig) ([]string, string) {
 	var fields [][2]string
 	if c.token != "" {
-		fields = [][2]string{{http.CanonicalHeaderKey(apptoken.HeaderName), c.token}}
+		fields = [][2]string{{http.CanonicalHeaderKey(headerName), c.token}}
 	}
 	status, body, err := do(ctx, client, c.base, http.MethodGet, "/dapr/subscribe", fields)
 	switch {

@@ -140,7 +140,11 @@ func freePort(t *testing.T) int {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	addr, ok := ln.Addr().(*net.TCPAddr)
+	if !ok {
+		t.Fatalf("listener address %v is a %T", ln.Addr(), ln.Addr())
+	}
+	return addr.Port
 }
 
 type lockedBuffer struct {

@@ -3,7 +3,6 @@ module github.com/apptoken-go/apptoken/cmd/apptoken
 go 1.26.0
 
 require (
-	github.com/apptoken-go/apptoken/core v0.1.0
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	google.golang.org/grpc v1.85.0
 	k8s.io/api v0.37.2
@@ -32,5 +31,3 @@ require (
 	sigs.k8s.io/randfill v1.0.0 // indirect
 	sigs.k8s.io/structured-merge-diff/v6 v6.4.2 // indirect
 )
-
-replace github.com/apptoken-go/apptoken/core => ../../core

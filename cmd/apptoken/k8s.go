@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	apptoken "github.com/apptoken-go/apptoken/core"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -158,7 +157,7 @@ func (c *k8sConfig) complete(ns []string) error {
 	return nil
 }
 
-// readToken reads one token from a file, as apptoken.New would accept it.
+// readToken reads one token from a file, as apptoken would accept it.
 func readToken(name string) (string, error) {
 	data, err := readLimited(name)
 	if err != nil {
@@ -168,11 +167,9 @@ func readToken(name string) (string, error) {
 	if strings.ContainsAny(tok, "\r\n") {
 		return "", fmt.Errorf("%s: more than one line; want one token", name)
 	}
-	v, err := apptoken.New(apptoken.WithTokens(tok), apptoken.WithEventLog(nil))
-	if err != nil {
+	if err := checkToken(tok); err != nil {
 		return "", fmt.Errorf("%s: %w", name, err)
 	}
-	_ = v.Close()
 	return tok, nil
 }
 
@@ -193,9 +190,9 @@ func (c k8sConfig) setup(tok string) []doc {
 			obj: c.secretObject(ns, tok, tok),
 		})
 	}
-	how := fmt.Sprintf("mounts key %q as %s/%s (mode 0440, group %d), named by %s", secretKeyApp, tokenMountPath, secretKeyApp, c.fsGroup, apptoken.DefaultFileEnvVar)
+	how := fmt.Sprintf("mounts key %q as %s/%s (mode 0440, group %d), named by %s", secretKeyApp, tokenMountPath, secretKeyApp, c.fsGroup, fileEnvVar)
 	if c.env {
-		how = fmt.Sprintf("sets %s from key %q (read at start only)", apptoken.DefaultEnvVar, secretKeyDaprd)
+		how = fmt.Sprintf("sets %s from key %q (read at start only)", envVar, secretKeyDaprd)
 	}
 	var apply []string
 	for _, ns := range c.namespaces {
@@ -286,9 +283,10 @@ func (c k8sConfig) stepCommand(ns, oldFile, newFile string, n int) string {
 
 // shellQuote quotes s for a POSIX shell when it needs it.
 func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:@", r))
-	}) < 0 {
+	safe := func(r rune) bool {
+		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:@", r)
+	}
+	if s != "" && strings.IndexFunc(s, func(r rune) bool { return !safe(r) }) < 0 {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
@@ -316,7 +314,7 @@ func (c k8sConfig) deploymentPatch() *appsv1.Deployment {
 	var pod corev1.PodSpec
 	if c.env {
 		container.Env = []corev1.EnvVar{{
-			Name: apptoken.DefaultEnvVar,
+			Name: envVar,
 			ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
 				LocalObjectReference: corev1.LocalObjectReference{Name: c.secret},
 				Key:                  secretKeyDaprd,
@@ -325,7 +323,7 @@ func (c k8sConfig) deploymentPatch() *appsv1.Deployment {
 	} else {
 		mode := tokenFileMode
 		group := c.fsGroup
-		container.Env = []corev1.EnvVar{{Name: apptoken.DefaultFileEnvVar, Value: tokenMountPath + "/" + secretKeyApp}}
+		container.Env = []corev1.EnvVar{{Name: fileEnvVar, Value: tokenMountPath + "/" + secretKeyApp}}
 		container.VolumeMounts = []corev1.VolumeMount{{Name: tokenVolume, MountPath: tokenMountPath, ReadOnly: true}}
 		pod.SecurityContext = &corev1.PodSecurityContext{FSGroup: &group}
 		pod.Volumes = []corev1.Volume{{

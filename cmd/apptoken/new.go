@@ -71,7 +71,7 @@ func writePrivate(name string, data []byte, replace bool) error {
 
 func writeFile(name string, data []byte, mode fs.FileMode, replace bool) error {
 	if !replace {
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode) //nolint:gosec // G304: the file the user named on the command line, created, never followed if it exists
 		if errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("%s exists; not overwriting it (-force replaces it)", name)
 		}

@@ -59,7 +59,7 @@ func TestNewFile(t *testing.T) {
 	}
 
 	// -force replaces it, and a file that was world-readable becomes 0600.
-	if err := os.Chmod(f, 0o644); err != nil {
+	if err := os.Chmod(f, 0o644); err != nil { //nolint:gosec // G302: a world-readable file on purpose, which -force must make 0600
 		t.Fatal(err)
 	}
 	must(t, dir, "", "new", "-o", "app.token", "-force")
@@ -258,7 +258,7 @@ func TestInspectOpaque(t *testing.T) {
 	dir := t.TempDir()
 	good := strings.TrimSpace(must(t, dir, "", "new").stdout)
 	r := must(t, dir, good+"\n", "inspect")
-	for _, want := range []string{"length      43 bytes", "base64url", "at most 256 bits", "accepted by apptoken.New"} {
+	for _, want := range []string{"length      43 bytes", "base64url", "at most 256 bits", "accepted as a configured token"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("inspect of a new token does not say %q:\n%s", want, r.stdout)
 		}
