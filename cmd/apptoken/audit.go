@@ -239,7 +239,7 @@ func runTargets(ctx context.Context, targets []target, all []variant, prog *prog
 		}
 	}
 	if !answered {
-		return nil, fmt.Errorf("no answer to any call: %s", results[0].Attempts[0].Answer)
+		return nil, fmt.Errorf("no answer to any call: %s", strings.TrimPrefix(results[0].Attempts[0].Answer, "no answer: "))
 	}
 	return results, nil
 }
@@ -306,9 +306,12 @@ func summarize(r result) string {
 			continue
 		}
 		rejected := g.answer == "401" || g.answer == "403" || g.answer == "Unauthenticated" || g.answer == "PermissionDenied"
-		if rejected {
+		switch {
+		case rejected:
 			parts = append(parts, fmt.Sprintf("%s x%d", g.answer, len(g.variants)))
-		} else {
+		case len(g.variants) == len(r.Attempts):
+			parts = append(parts, fmt.Sprintf("%s x%d: every variant", g.answer, len(g.variants)))
+		default:
 			parts = append(parts, g.answer+": "+strings.Join(g.variants, ", "))
 		}
 	}

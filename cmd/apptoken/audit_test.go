@@ -329,7 +329,7 @@ func TestAuditUnprotectedHTTP(t *testing.T) {
 	// The table names the open calls.
 	tr := apptokenCmd(t, "", "", "audit", srv.URL)
 	if tr.code != 1 || !strings.Contains(tr.stdout, "FAIL:") || !strings.Contains(tr.stdout, "POST /events/orders") ||
-		!strings.Contains(tr.stdout, "200: no token, empty, wrong") {
+		!strings.Contains(tr.stdout, "200 x8: every variant") {
 		t.Errorf("audit table of an unprotected app: exit %d\n%s", tr.code, tr.stdout)
 	}
 }

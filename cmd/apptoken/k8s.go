@@ -190,7 +190,7 @@ func (c k8sConfig) setup(tok string) []doc {
 			obj: c.secretObject(ns, tok, tok),
 		})
 	}
-	how := fmt.Sprintf("mounts key %q as %s/%s (mode 0440, group %d), named by %s", secretKeyApp, tokenMountPath, secretKeyApp, c.fsGroup, fileEnvVar)
+	how := fmt.Sprintf("mounts key %q as %s/%s (mode 0440, which YAML shows as 288; group %d), named by %s", secretKeyApp, tokenMountPath, secretKeyApp, c.fsGroup, fileEnvVar)
 	if c.env {
 		how = fmt.Sprintf("sets %s from key %q (read at start only)", envVar, secretKeyDaprd)
 	}
