@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,9 +65,13 @@ func run() int {
 	}
 	defer func() { _ = os.RemoveAll(tmp) }()
 
-	progress("building the %s example", app)
+	progress("building the %s example and the apptoken command", app)
 	bins, err := harness.BuildExamples(root, tmp, app)
 	if err != nil {
+		return fail("%v", err)
+	}
+	auditBin := filepath.Join(tmp, "apptoken")
+	if err := harness.BuildCommand(root, auditBin); err != nil {
 		return fail("%v", err)
 	}
 
@@ -100,6 +105,7 @@ func run() int {
 		{"THROUGH THE SIDECAR: caller -> daprd -> app, to be accepted", through},
 		{"AROUND THE SIDECAR: caller -> app port directly, to be rejected", around},
 	})
+	audited := audit(ctx, auditBin, a, appToken)
 
 	// Stop both now, and check that they are gone, before saying so.
 	d.Stop(harness.DefaultStopTimeout)
@@ -118,12 +124,17 @@ func run() int {
 			bad++
 		}
 	}
+	if !audited {
+		fmt.Println("FAIL: apptoken audit found calls the app answers without a valid token, or did not run; app and daprd stopped")
+		fmt.Printf("\n---- app output (tail) ----\n%s\n", lastLines(a.Log.String(), 30))
+		return 1
+	}
 	if bad > 0 {
 		fmt.Printf("FAIL: %d of %d calls did not do what was expected; app and daprd stopped\n", bad, len(through)+len(around))
 		fmt.Printf("\n---- daprd output (tail) ----\n%s\n---- app output (tail) ----\n%s\n", lastLines(d.Log.String(), 30), lastLines(a.Log.String(), 30))
 		return 1
 	}
-	fmt.Printf("all %d calls as expected: daprd's calls get through, nobody else's do. app and daprd stopped.\n", len(through)+len(around))
+	fmt.Printf("all %d calls as expected, and the audit found no open call: daprd's calls get through, nobody else's do. app and daprd stopped.\n", len(through)+len(around))
 	return 0
 }
 
@@ -191,6 +202,32 @@ func aroundSidecar(ctx context.Context, a *harness.App, apiToken, appToken strin
 		rows = append(rows, row{c.call, "401", status(resp, err), err == nil && resp.Status == 401})
 	}
 	return rows
+}
+
+// audit runs `apptoken audit` against the app's port, from outside, as
+// an attacker who can reach it would, and prints its table indented. The
+// app's token goes to the command in an environment variable, never on its
+// command line, so that it can read the routes /dapr/subscribe lists. It
+// reports whether the audit ran and found no open call.
+func audit(ctx context.Context, bin string, a *harness.App, appToken string) bool {
+	const tokenVar = "DEMO_APP_API_TOKEN"
+	url := "http://" + a.Addr()
+	fmt.Printf("  AUDIT: apptoken audit -token-env %s %s  (every Dapr callback, from outside, without a valid token)\n", tokenVar, url)
+	cmd := exec.CommandContext(ctx, bin, "audit", "-token-env", tokenVar, url) //nolint:gosec // the apptoken command the demo has just built
+	cmd.Env = append(os.Environ(), tokenVar+"="+appToken)
+	out, err := cmd.CombinedOutput()
+	for line := range strings.Lines(string(out)) {
+		if line != "\n" {
+			line = "    " + line
+		}
+		fmt.Print(line)
+	}
+	fmt.Println()
+	if err != nil {
+		fmt.Printf("    apptoken audit: %v\n\n", err)
+		return false
+	}
+	return true
 }
 
 // printTable prints sections of rows with aligned columns.

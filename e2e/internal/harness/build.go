@@ -89,3 +89,9 @@ func goCmd(dir string, args ...string) error {
 	}
 	return nil
 }
+
+// BuildCommand builds the apptoken command (cmd/apptoken, its own module)
+// into out.
+func BuildCommand(root, out string) error {
+	return goCmd(filepath.Join(root, "cmd", "apptoken"), "build", "-o", out, ".")
+}

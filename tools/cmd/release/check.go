@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -70,6 +72,9 @@ func check(root string) error {
 		return err
 	}
 	for _, m := range published {
+		if m.command() {
+			continue // installed below, as a user installs a command
+		}
 		if err := goIn(scratch, env, "get", m.Path+"@"+version); err != nil {
 			return fmt.Errorf("a user cannot go get %s@%s: %w", m.Path, version, err)
 		}
@@ -108,6 +113,13 @@ func check(root string) error {
 	fmt.Print(string(out))
 	if err != nil {
 		return fmt.Errorf("the program built against the released modules failed: %w", err)
+	}
+	for _, m := range published {
+		if m.command() {
+			if err := checkCommand(tmp, env, m, version); err != nil {
+				return err
+			}
+		}
 	}
 	fmt.Printf("release-check: every published module at %s installs and works as a user gets it\n", version)
 	return nil
@@ -219,6 +231,29 @@ func writeScratch(dir string, published []mod) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// tokenLine is what `apptoken new` prints: 43 base64url characters.
+var tokenLine = regexp.MustCompile(`^[A-Za-z0-9_-]{43}\n$`)
+
+// checkCommand installs the command m at version with `go install
+// path@version`, as its README tells users to (which refuses a go.mod with
+// replace directives), and runs it: `apptoken new` must print a token.
+func checkCommand(tmp string, env []string, m mod, version string) error {
+	gobin := filepath.Join(tmp, "bin")
+	if err := goIn(tmp, append(env, "GOBIN="+gobin), "install", m.Path+"@"+version); err != nil {
+		return fmt.Errorf("a user cannot go install %s@%s: %w", m.Path, version, err)
+	}
+	bin := filepath.Join(gobin, path.Base(m.Dir))
+	out, err := exec.Command(bin, "new").Output()
+	if err != nil {
+		return fmt.Errorf("%s new, installed from %s@%s: %w", path.Base(m.Dir), m.Path, version, err)
+	}
+	if !tokenLine.Match(out) {
+		return fmt.Errorf("%s new, installed from %s@%s, printed %d bytes, not a 43-character base64url token", path.Base(m.Dir), m.Path, version, len(out))
+	}
+	fmt.Printf("release-check: go install %s@%s: ok, `%s new` prints a 43-character token\n", m.Path, version, path.Base(m.Dir))
 	return nil
 }
 

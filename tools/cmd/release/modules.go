@@ -30,6 +30,10 @@ func (m mod) published() bool {
 	return first != "examples" && first != "e2e" && first != "tools"
 }
 
+// command reports whether m is a command (cmd/...): users install it with
+// `go install path@version` rather than require it.
+func (m mod) command() bool { return strings.HasPrefix(m.Dir, "cmd/") }
+
 // Tag is the tag the Go command looks for to find m at version.
 func (m mod) Tag(version string) string { return m.Dir + "/" + version }
 
