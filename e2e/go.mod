@@ -3,14 +3,12 @@ module github.com/apptoken-go/apptoken/e2e
 go 1.26.0
 
 require (
+	github.com/apptoken-go/apptoken/core v0.1.0
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
 )
 
-require (
-	github.com/apptoken-go/apptoken/core v0.1.0 // indirect
-	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
-)
+require github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
 
 require (
 	github.com/apptoken-go/apptoken/jwt v0.1.0
