@@ -284,18 +284,8 @@ func TestRun(t *testing.T) {
 			t.Setenv("APPTOKEN_LEGACY_SIDECAR", legacy)
 			unsetenv(t, "METRICS_PORT")
 
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			logs := &syncBuffer{}
-			addrs := make(chan net.Addr, 1)
-			done := make(chan error, 1)
-			go func() { done <- run(ctx, nil, logs, func(a net.Addr) { addrs <- a }) }()
-			var addr net.Addr
-			select {
-			case addr = <-addrs:
-			case err := <-done:
-				t.Fatalf("run: %v\n%s", err, logs)
-			}
+			app := startRun(t)
+			addr, logs := app.addr, app.logs
 			if host, _, _ := net.SplitHostPort(addr.String()); host != "127.0.0.1" {
 				t.Errorf("listening on %s, want loopback", addr)
 			}
@@ -318,15 +308,7 @@ func TestRun(t *testing.T) {
 				t.Errorf("an unknown method without token: %v", err)
 			}
 
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Fatalf("run: %v", err)
-				}
-			case <-time.After(stopGrace + 5*time.Second):
-				t.Fatal("run did not stop")
-			}
+			app.stop(t)
 			out := logs.String()
 			if got := strings.Contains(out, "INSECURE: legacy-sidecar mode is on"); got != (legacy == "1") {
 				t.Errorf("legacy warning logged: %v, want %v\n%s", got, legacy == "1", out)
@@ -392,5 +374,45 @@ func TestParseConfig(t *testing.T) {
 	t.Setenv("METRICS_PORT", "9464")
 	if c, err := parseConfig(nil, io.Discard); err != nil || c.metricsPort != "9464" {
 		t.Errorf("METRICS_PORT=9464: %+v, %v", c, err)
+	}
+}
+
+// running is the app started as main starts it, by run, in the background.
+type running struct {
+	addr   net.Addr
+	logs   *syncBuffer
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// startRun runs the app with the environment the test set and waits until
+// it listens.
+func startRun(t *testing.T) *running {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	r := &running{logs: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	addrs := make(chan net.Addr, 1)
+	go func() { r.done <- run(ctx, nil, r.logs, func(a net.Addr) { addrs <- a }) }()
+	select {
+	case r.addr = <-addrs:
+	case err := <-r.done:
+		t.Fatalf("run: %v\n%s", err, r.logs)
+	}
+	return r
+}
+
+// stop stops the app as a SIGTERM does and checks that run returns nil
+// within its grace period.
+func (r *running) stop(t *testing.T) {
+	t.Helper()
+	r.cancel()
+	select {
+	case err := <-r.done:
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	case <-time.After(stopGrace + 5*time.Second):
+		t.Fatal("run did not stop")
 	}
 }

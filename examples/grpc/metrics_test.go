@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"io"
 	"net"
 	"net/http"
@@ -33,18 +32,8 @@ func TestRunMetrics(t *testing.T) {
 	t.Setenv("APP_PORT", "0")
 	t.Setenv("METRICS_PORT", mport)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	logs := &syncBuffer{}
-	addrs := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, logs, func(a net.Addr) { addrs <- a }) }()
-	var addr net.Addr
-	select {
-	case addr = <-addrs:
-	case err := <-done:
-		t.Fatalf("run: %v\n%s", err, logs)
-	}
+	app := startRun(t)
+	addr := app.addr
 	conn := client(t, addr.String(), nil)
 	for range 2 {
 		if err := call(t, conn, mOnInvoke, []string{testToken}, &invokeRequest{}, &invokeResponse{}); err != nil {
@@ -89,15 +78,7 @@ func TestRunMetrics(t *testing.T) {
 		}
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("run: %v", err)
-		}
-	case <-time.After(stopGrace + 5*time.Second):
-		t.Fatal("run did not stop")
-	}
+	app.stop(t)
 	// Stopped with the app.
 	if _, err := net.DialTimeout("tcp", "127.0.0.1:"+mport, time.Second); err == nil {
 		t.Error("the metrics port still answers after run returned")

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -31,19 +29,8 @@ func TestRunSignedTokens(t *testing.T) {
 	t.Setenv("APP_API_TOKEN_KEYS", keys)
 	t.Setenv("APP_API_TOKEN_AUDIENCE", "orders")
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	logs := &syncBuffer{}
-	addrs := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, logs, func(a net.Addr) { addrs <- a }) }()
-	var addr net.Addr
-	select {
-	case addr = <-addrs:
-	case err := <-done:
-		t.Fatalf("run: %v\n%s", err, logs)
-	}
-	conn := client(t, addr.String(), nil)
+	app := startRun(t)
+	conn := client(t, app.addr.String(), nil)
 	if err := call(t, conn, mOnInvoke, []string{signer.Mint(t, "orders", time.Hour)}, &invokeRequest{}, &invokeResponse{}); err != nil {
 		t.Errorf("a token signed for orders: %v", err)
 	}
@@ -56,8 +43,5 @@ func TestRunSignedTokens(t *testing.T) {
 			t.Errorf("a token %s: %v, want Unauthenticated", name, err)
 		}
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("run: %v", err)
-	}
+	app.stop(t)
 }
