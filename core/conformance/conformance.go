@@ -309,12 +309,8 @@ var Shapes = []Shape{
 // when tb ends. It is what adapters' tests and benchmarks build on.
 func NewVerifier(tb testing.TB, token string, opts ...apptoken.Option) *apptoken.Verifier {
 	tb.Helper()
-	v, err := apptoken.New(append([]apptoken.Option{apptoken.WithTokens(token), apptoken.WithEventLog(nil)}, opts...)...)
-	if err != nil {
-		tb.Fatalf("apptoken.New: %v", err)
-	}
-	tb.Cleanup(func() { _ = v.Close() })
-	return v
+	m := Mode{Name: "plain", Options: []apptoken.Option{apptoken.WithTokens(token)}}
+	return m.NewVerifier(tb, opts...)
 }
 
 // CheckNetHTTP is the body of a fuzz target for an adapter built on
